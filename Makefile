@@ -1,0 +1,31 @@
+# make lab   — set up .venv (first time, or when requirements change) and open JupyterLab
+# make test  — same set-up, then the whole test suite (unit tests + every notebook under nbval)
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: lab test benchmark notebooks clean
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; ok = (3, 10) <= v <= (3, 13); \
+	  sys.exit(0 if ok else f"Python 3.10-3.13 is needed (TensorFlow 2.21 wheels); found {sys.version.split()[0]}. Run: make PYTHON=python3.12 ...")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $(STAMP)
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/
+
+test: $(STAMP)
+	$(PY) -m pytest -n 2 --dist loadscope
+
+benchmark: $(STAMP)
+	$(PY) -m helpers.benchmark
+
+notebooks: $(STAMP)
+	$(PY) -m helpers.authoring
+
+clean:
+	rm -rf $(VENV)

@@ -1,0 +1,250 @@
+"""Data for every notebook: a behavior-sequence simulator with a known answer.
+
+There is no network at run time, so the default data is simulated, modeled on
+Taobao's UserBehavior log (page views, favorites, add-to-cart, buys, plus
+searches; items nested in categories; long-tailed popularity; time gaps).
+Real logs in the Taobao and RetailRocket formats load into the same structure
+(:func:`load_taobao_user_behavior`, :func:`load_retailrocket_events`).
+
+How a simulated session is generated
+------------------------------------
+1. Length: 5 to 40 events (log-normal, median about 14).
+2. Behavior types follow a Markov chain (``TRANSITIONS``): a session starts with
+   a search (35 %) or a page view; page views dominate; favorites and
+   add-to-carts follow each other in *both* orders about equally often, so
+   their counts alone do not say which came first.
+3. Items: each user has three favorite categories. After a search the session
+   jumps to a new category (usually a favorite one), otherwise it stays in the
+   current category with probability 0.75. Favorite / cart / buy events act on
+   the item just viewed with probability 0.85. Popularity is long-tailed (Zipf)
+   both over categories and over items within a category.
+4. Time gaps between events: log-normal around 40 s, longer after a buy.
+5. The label "the session ends in a purchase" is drawn with probability
+   ``sigmoid(z)``, where ``z`` depends only on the observed behavior types::
+
+       z = -5.9
+           + 1.2 * [first event is a search]           far back: intent at the start
+           + 1.4 * [an add-to-cart after a favorite]   order: fav → cart, not cart → fav
+           + 1.8 * exp(-(events since last cart) / 4)  recency: a fresh cart
+           + 0.25 * log(1 + page views)                engagement (order-blind)
+
+   About 4 % of sessions end in a purchase. Because ``z`` is a function of the
+   observed sequence, ``true_prob = sigmoid(z)`` is exactly
+   P(label = 1 | observed sequence): its ROC-AUC (``bayes_roc_auc``) is the
+   ceiling no model can beat in expectation. Three of the four terms need the
+   *order* of events, so a model that sees only counts cannot reach it.
+   Items and time gaps do not enter ``z``: they are realistic nuisance inputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from helpers.loaders import load_retailrocket_events, load_taobao_user_behavior
+from helpers.sequences import (
+    BEHAVIOR_ID,
+    BEHAVIORS,
+    N_BEHAVIORS,
+    N_FEATURES,
+    BehaviorSequences,
+    encode_features,
+)
+
+__all__ = [
+    "BEHAVIORS",
+    "BEHAVIOR_ID",
+    "N_BEHAVIORS",
+    "N_FEATURES",
+    "N_ITEMS",
+    "BehaviorSequences",
+    "load_retailrocket_events",
+    "load_taobao_user_behavior",
+    "make_dataset",
+    "purchase_logit",
+    "purchase_probability",
+    "split_by_user",
+]
+
+N_ITEMS = 1000  # default simulated catalogue: item ids 1..1000 (0 = padding)
+N_CATEGORIES = 50
+MIN_LEN, MAX_LEN = 5, 40
+
+SEARCH, PV, FAV, CART, BUY = (BEHAVIOR_ID[b] for b in BEHAVIORS)
+START_PROBS = {SEARCH: 0.35, PV: 0.65}
+# TRANSITIONS[a][b-1] = P(next behavior = b | current behavior = a); columns search..buy
+TRANSITIONS = {
+    SEARCH: [0.05, 0.85, 0.04, 0.05, 0.01],
+    PV: [0.08, 0.72, 0.09, 0.09, 0.02],
+    FAV: [0.08, 0.70, 0.04, 0.15, 0.03],
+    CART: [0.08, 0.70, 0.12, 0.06, 0.04],
+    BUY: [0.30, 0.65, 0.02, 0.02, 0.01],
+}
+
+# the label's logit: intercept and one coefficient per documented term
+LOGIT_INTERCEPT = -5.9
+LOGIT_WEIGHTS = {
+    "first_is_search": 1.2,
+    "fav_then_cart": 1.4,
+    "cart_recency": 1.8,
+    "log_page_views": 0.25,
+}
+CART_RECENCY_SCALE = 4.0  # events
+
+
+def purchase_terms(behavior_ids: np.ndarray, lengths: np.ndarray) -> dict[str, np.ndarray]:
+    """The four terms of the label's logit, each ``(n,)``, from ``(n, max_len)`` behavior ids.
+
+    Works on any post-padded behavior array, so notebooks can ask "what if"
+    questions: swap two events and see the true probability move.
+    """
+    behavior_ids = np.asarray(behavior_ids)
+    lengths = np.asarray(lengths)
+    positions = np.arange(behavior_ids.shape[1])
+    is_cart = behavior_ids == CART
+    is_fav = behavior_ids == FAV
+    fav_before = (np.cumsum(is_fav, axis=1) - is_fav) > 0  # a favorite strictly earlier
+    last_cart = np.where(is_cart, positions, -1).max(axis=1)
+    events_since_cart = lengths - 1 - last_cart
+    return {
+        "first_is_search": (behavior_ids[:, 0] == SEARCH).astype(float),
+        "fav_then_cart": (is_cart & fav_before).any(axis=1).astype(float),
+        "cart_recency": np.where(last_cart >= 0, np.exp(-events_since_cart / CART_RECENCY_SCALE), 0.0),
+        "log_page_views": np.log1p((behavior_ids == PV).sum(axis=1)),
+    }
+
+
+def purchase_logit(behavior_ids: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """``z`` of the module docstring, ``(n,)``."""
+    terms = purchase_terms(behavior_ids, lengths)
+    return LOGIT_INTERCEPT + sum(LOGIT_WEIGHTS[name] * value for name, value in terms.items())
+
+
+def purchase_probability(behavior_ids: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """P(purchase | observed behavior sequence) = ``sigmoid(z)``, ``(n,)`` float64."""
+    return 1.0 / (1.0 + np.exp(-purchase_logit(behavior_ids, lengths)))
+
+
+def _zipf_probs(n: int, exponent: float = 1.1) -> np.ndarray:
+    weights = 1.0 / np.arange(1, n + 1) ** exponent
+    return weights / weights.sum()
+
+
+def _sample_rows(rng: np.random.Generator, probs: np.ndarray) -> np.ndarray:
+    """One categorical draw per row of ``probs`` ``(n, k)`` → ``(n,)`` indices."""
+    cdf = np.cumsum(probs, axis=1)
+    u = rng.random((len(probs), 1)) * cdf[:, -1:]
+    return (u > cdf).sum(axis=1)
+
+
+def _simulate_behaviors(rng, lengths, max_len):
+    n = len(lengths)
+    behaviors = np.zeros((n, max_len), dtype=np.int32)
+    behaviors[:, 0] = np.where(rng.random(n) < START_PROBS[SEARCH], SEARCH, PV)
+    table = np.zeros((N_BEHAVIORS, len(BEHAVIORS)))
+    for state, row in TRANSITIONS.items():
+        table[state] = row
+    for t in range(1, max_len):
+        behaviors[:, t] = _sample_rows(rng, table[behaviors[:, t - 1]]) + 1
+    behaviors[np.arange(max_len) >= lengths[:, None]] = 0
+    return behaviors
+
+
+def _simulate_items(rng, behaviors, user_ids, n_users, n_items, n_categories):
+    n, max_len = behaviors.shape
+    items_per_category = n_items // n_categories
+    category_probs = _zipf_probs(n_categories)
+    favorite_categories = rng.choice(n_categories, size=(n_users, 3), p=category_probs)
+    item_probs = _zipf_probs(items_per_category)
+
+    category = np.zeros((n, max_len), dtype=np.int64)
+    item = np.zeros((n, max_len), dtype=np.int64)
+    for t in range(max_len):
+        # a new category at the start, after a search, and 25 % of the time otherwise
+        jump = (t == 0) | (behaviors[:, t] == SEARCH) | (rng.random(n) < 0.25)
+        favorite = favorite_categories[user_ids, rng.integers(0, 3, n)]
+        popular = rng.choice(n_categories, size=n, p=category_probs)
+        new_category = np.where(rng.random(n) < 0.6, favorite, popular)
+        category[:, t] = new_category if t == 0 else np.where(jump, new_category, category[:, t - 1])
+        fresh_item = category[:, t] * items_per_category + rng.choice(items_per_category, n, p=item_probs)
+        # favorite / cart / buy usually act on the item just viewed
+        acts_on_previous = (t > 0) & np.isin(behaviors[:, t], (FAV, CART, BUY)) & (rng.random(n) < 0.85)
+        item[:, t] = fresh_item if t == 0 else np.where(acts_on_previous, item[:, t - 1], fresh_item)
+        if t > 0:
+            category[:, t] = np.where(acts_on_previous, category[:, t - 1], category[:, t])
+    real = behaviors > 0
+    # ids start at 1 so that 0 stays padding
+    return ((item + 1) * real).astype(np.int32), ((category + 1) * real).astype(np.int32)
+
+
+def _simulate_gaps(rng, behaviors):
+    gaps = rng.lognormal(mean=np.log(40.0), sigma=1.0, size=behaviors.shape)
+    after_buy = np.zeros_like(gaps, dtype=bool)
+    after_buy[:, 1:] = behaviors[:, :-1] == BUY
+    gaps = np.where(after_buy, gaps * 3.0, gaps)
+    gaps[:, 0] = 0.0
+    return (gaps * (behaviors > 0)).astype(np.float32)
+
+
+def make_dataset(
+    n_sequences: int = 30_000,
+    seed: int = 0,
+    *,
+    n_users: int | None = None,
+    n_items: int = N_ITEMS,
+    n_categories: int = N_CATEGORIES,
+    min_len: int = MIN_LEN,
+    max_len: int = MAX_LEN,
+) -> BehaviorSequences:
+    """Simulate ``n_sequences`` sessions (see the module docstring).
+
+    Returns a :class:`BehaviorSequences` with ``(n, max_len)`` int32 ids
+    (post-padded, 0 = padding), ``(n, max_len, N_FEATURES)`` float32 features,
+    ``(n,)`` labels and ``true_prob``. Same arguments → the same bytes.
+    ``n_users`` defaults to ``n_sequences // 3`` (about three sessions a user).
+    """
+    if not isinstance(n_sequences, (int, np.integer)) or n_sequences < 1:
+        raise ValueError(f"n_sequences must be a positive int, got {n_sequences!r}")
+    if not 1 <= min_len <= max_len:
+        raise ValueError(f"need 1 <= min_len <= max_len, got min_len={min_len}, max_len={max_len}")
+    if n_items < n_categories or n_categories < 1:
+        raise ValueError(f"need n_items >= n_categories >= 1, got {n_items} and {n_categories}")
+    rng = np.random.default_rng(seed)
+    n_users = n_users or max(1, n_sequences // 3)
+    user_ids = rng.integers(0, n_users, n_sequences)
+    lengths = np.clip(np.round(rng.lognormal(np.log(14.0), 0.6, n_sequences)), min_len, max_len)
+    lengths = lengths.astype(np.int32)
+
+    behaviors = _simulate_behaviors(rng, lengths, max_len)
+    items, categories = _simulate_items(rng, behaviors, user_ids, n_users, n_items, n_categories)
+    gaps = _simulate_gaps(rng, behaviors)
+    true_prob = purchase_probability(behaviors, lengths)
+    labels = (rng.random(n_sequences) < true_prob).astype(np.int32)
+    return BehaviorSequences(
+        item_ids=items,
+        category_ids=categories,
+        behavior_ids=behaviors,
+        time_gaps=gaps,
+        features=encode_features(behaviors, gaps, items, categories),
+        labels=labels,
+        lengths=lengths,
+        user_ids=user_ids.astype(np.int64),
+        true_prob=true_prob,
+    )
+
+
+def split_by_user(
+    data: BehaviorSequences, fractions=(0.7, 0.15, 0.15), seed: int = 0
+) -> tuple[BehaviorSequences, ...]:
+    """Split into train / validation / test (or any number of parts) *by user*.
+
+    Every session of a user lands in the same part, so a model cannot score
+    well on the test set by recognising users it saw in training. Fractions are
+    of users, not of sessions, so part sizes vary a little.
+    """
+    fractions = np.asarray(fractions, dtype=float)
+    if fractions.ndim != 1 or np.any(fractions <= 0) or not np.isclose(fractions.sum(), 1.0):
+        raise ValueError(f"fractions must be positive and sum to 1, got {fractions.tolist()}")
+    users = np.unique(data.user_ids)
+    users = np.random.default_rng(seed).permutation(users)
+    cuts = np.round(np.cumsum(fractions)[:-1] * len(users)).astype(int)
+    return tuple(data.subset(np.isin(data.user_ids, part)) for part in np.split(users, cuts))

@@ -1,0 +1,333 @@
+"""Load real e-commerce behavior logs into :class:`~helpers.sequences.BehaviorSequences`.
+
+Two public datasets are supported:
+
+* :func:`load_taobao_user_behavior` reads Taobao ``UserBehavior.csv`` (Tianchi / Alibaba):
+  no header, lines ``user_id,item_id,category_id,behavior_type,timestamp`` with
+  ``behavior_type`` one of ``pv, cart, fav, buy`` and ``timestamp`` in unix seconds.
+* :func:`load_retailrocket_events` reads RetailRocket ``events.csv`` (Kaggle): header
+  ``timestamp,visitorid,event,itemid,transactionid``, timestamps in milliseconds, ``event``
+  one of ``view, addtocart, transaction`` (read as pv, cart, buy). The file has no
+  categories, so every real event gets category id 1.
+
+How a log becomes a labelled dataset (the same for both files):
+
+* **One sequence per user.** Time is cut in two at ``cutoff``: the events *before* the
+  cutoff are what the model sees, the time *after* it is only used for the label.
+  ``label = 1`` if the user buys anything at or after the cutoff, else 0. Nothing from after
+  the cutoff leaks into the inputs. Users with no event before the cutoff are dropped.
+* ``cutoff`` is in the file's own time unit (seconds for Taobao, milliseconds for
+  RetailRocket). By default it is 75 % of the way from the first to the last timestamp in
+  the file, found by a first pass over the file.
+* Each user keeps their last ``max_len`` events before the cutoff, in time order (events
+  with the same timestamp stay in file order). Users are sorted by user id.
+* **Ids.** Item ids are renumbered by popularity among the kept events: 0 = padding,
+  1 = "rare/other" (any item outside the ``max_items`` most frequent), 2 = the most frequent
+  item, 3 = the next, ... Taobao categories are renumbered the same way. Behavior ids follow
+  :data:`~helpers.sequences.BEHAVIOR_ID` (pv=2, fav=3, cart=4, buy=5).
+* ``time_gaps`` are seconds since the user's previous kept event (0 for the first one).
+* **Streaming.** The file is read ``chunksize`` lines at a time, so a multi-GB log never has
+  to fit in memory. Only a bounded buffer is kept: each user's latest ``max_len`` events
+  before the cutoff (plus at most as many not yet trimmed) and the set of users who buy
+  after the cutoff.
+* **Bad input** raises ``FileNotFoundError`` (missing file) or ``ValueError`` naming the file
+  and the 1-based line number (the RetailRocket header is line 1), what is wrong there and
+  what was expected.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from helpers.sequences import BEHAVIOR_ID, BehaviorSequences, encode_features, pad
+
+_INT = r"-?\d{1,18}"  # fits in int64
+
+
+@dataclass(frozen=True)
+class _Format:
+    """What one dataset's CSV looks like; drives parsing, checking and error messages."""
+
+    name: str
+    fields: tuple[str, ...]  # the columns of the file, in order
+    roles: dict[str, str]  # our column (user, item, category, behavior, time) -> file column
+    behaviors: dict[str, str]  # behavior value in the file -> key of BEHAVIOR_ID
+    seconds_per_unit: float
+    header: str | None
+    optional: tuple[str, ...]  # fields that may be empty
+    example: str
+    source: str
+
+
+TAOBAO = _Format(
+    name="Taobao UserBehavior.csv",
+    fields=("user_id", "item_id", "category_id", "behavior_type", "timestamp"),
+    roles={
+        "user": "user_id",
+        "item": "item_id",
+        "category": "category_id",
+        "behavior": "behavior_type",
+        "time": "timestamp",
+    },
+    behaviors={"pv": "pv", "cart": "cart", "fav": "fav", "buy": "buy"},
+    seconds_per_unit=1.0,
+    header=None,
+    optional=(),
+    example="1,2268318,2520377,pv,1511544070",
+    source="Tianchi / Alibaba, https://tianchi.aliyun.com/dataset/649",
+)
+
+RETAILROCKET = _Format(
+    name="RetailRocket events.csv",
+    fields=("timestamp", "visitorid", "event", "itemid", "transactionid"),
+    roles={"user": "visitorid", "item": "itemid", "behavior": "event", "time": "timestamp"},
+    behaviors={"view": "pv", "addtocart": "cart", "transaction": "buy"},
+    seconds_per_unit=1e-3,
+    header="timestamp,visitorid,event,itemid,transactionid",
+    optional=("transactionid",),
+    example="1433221332117,257597,view,355908,",
+    source="Kaggle, https://www.kaggle.com/datasets/retailrocket/ecommerce-dataset",
+)
+
+
+def load_taobao_user_behavior(
+    path, *, max_len=50, cutoff=None, max_items=50_000, chunksize=1_000_000, nrows=None
+) -> BehaviorSequences:
+    """Taobao ``UserBehavior.csv`` → one padded sequence per user (see the module docstring).
+
+    Args:
+        path: the CSV file (no header; ``.gz``/``.zip`` also work).
+        max_len: steps per sequence; each user keeps their last ``max_len`` events.
+        cutoff: unix seconds splitting inputs (before) from the label window (at/after);
+            default 75 % of the file's time range.
+        max_items: item/category ids beyond the most frequent ``max_items`` become 1.
+        chunksize: lines read at a time (memory vs. speed).
+        nrows: read only the first ``nrows`` lines, for a quick look at the huge file.
+
+    Returns:
+        ``BehaviorSequences`` with ``n`` users: ids ``(n, max_len)`` int32, ``time_gaps``
+        ``(n, max_len)`` float32, ``features`` ``(n, max_len, N_FEATURES)``, ``labels``,
+        ``lengths`` ``(n,)`` int32, ``user_ids`` ``(n,)`` int64, ``true_prob`` None.
+    """
+    return _load(path, TAOBAO, max_len, cutoff, max_items, chunksize, nrows)
+
+
+def load_retailrocket_events(
+    path, *, max_len=50, cutoff=None, max_items=50_000, chunksize=1_000_000, nrows=None
+) -> BehaviorSequences:
+    """RetailRocket ``events.csv`` → one padded sequence per visitor (see the module docstring).
+
+    Same arguments and result as :func:`load_taobao_user_behavior`, except that ``cutoff``
+    is in milliseconds (the file's unit), ``nrows`` counts data lines after the header, and
+    ``category_ids`` is 1 for every real event (the file has no categories).
+    """
+    return _load(path, RETAILROCKET, max_len, cutoff, max_items, chunksize, nrows)
+
+
+def _load(path, fmt, max_len, cutoff, max_items, chunksize, nrows) -> BehaviorSequences:
+    if not Path(path).is_file():
+        raise FileNotFoundError(
+            f"{path}: no such file. Expected the {fmt.name} file "
+            f"(lines like {fmt.example!r}), from {fmt.source}"
+        )
+    return _build_sequences(
+        lambda: _read_events(path, fmt, chunksize, nrows),
+        source=path,
+        cutoff=cutoff,
+        max_len=max_len,
+        max_items=max_items,
+        seconds_per_unit=fmt.seconds_per_unit,
+    )
+
+
+def _read_events(path, fmt: _Format, chunksize, nrows):
+    """Yield the file's events chunk by chunk, every line checked.
+
+    Each DataFrame has columns user, item, [category,] behavior (BEHAVIOR_ID), time (file
+    unit), in file order. Raises ``ValueError`` naming the file and line of the first bad line.
+    """
+    n_header = 0 if fmt.header is None else 1
+    # First read whole lines (sep="\0" never occurs in text): pandas silently fills missing
+    # trailing fields, so we count fields ourselves. With blank lines kept, row i is line i+1.
+    reader = pd.read_csv(
+        path,
+        header=None,
+        names=["line"],
+        sep="\0",
+        dtype=str,
+        na_filter=False,
+        quoting=csv.QUOTE_NONE,
+        skip_blank_lines=False,
+        index_col=False,
+        chunksize=chunksize,
+        nrows=None if nrows is None else nrows + n_header,
+    )
+    pattern = _line_pattern(fmt)
+    int_fields = [f for f in fmt.roles.values() if f != fmt.roles["behavior"]]
+    behavior_ids = {value: BEHAVIOR_ID[name] for value, name in fmt.behaviors.items()}
+    n_events = 0
+    try:
+        with reader:
+            for chunk in reader:
+                lines = chunk["line"]
+                if lines.empty:  # an empty file still yields one empty chunk
+                    continue
+                if fmt.header is not None and lines.index[0] == 0:
+                    if lines.iloc[0] != fmt.header:
+                        raise ValueError(
+                            f"{path}, line 1: expected the {fmt.name} header "
+                            f"{fmt.header!r}, found {lines.iloc[0][:200]!r}"
+                        )
+                    lines = lines.iloc[1:]
+                lines = lines[lines != ""]  # blank lines (often one at the end) carry nothing
+                bad = ~lines.str.fullmatch(pattern)
+                if bad.any():
+                    row = bad.idxmax()
+                    raise ValueError(_bad_line_message(path, fmt, row + 1, lines[row]))
+                if lines.empty:
+                    continue
+                # every line is well-formed now: let the fast C parser split and type them
+                events = pd.read_csv(
+                    io.StringIO("\n".join(lines.tolist())),
+                    header=None,
+                    names=list(fmt.fields),
+                    usecols=list(fmt.roles.values()),
+                    dtype={f: "int64" for f in int_fields} | {fmt.roles["behavior"]: str},
+                )
+                events = events.rename(columns={f: ours for ours, f in fmt.roles.items()})
+                events["behavior"] = events["behavior"].map(behavior_ids).astype(np.int8)
+                n_events += len(events)
+                yield events[list(fmt.roles)]
+    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise ValueError(
+            f"{path} cannot be read as a {fmt.name} text file (binary, or compressed without "
+            f"a .gz/.zip name?). The CSV parser said: {err}"
+        ) from None
+    if n_events == 0:
+        header = f"the header line {fmt.header!r}, then " if fmt.header else ""
+        raise ValueError(
+            f"{path}: no events in the file; expected {header}{fmt.name} lines like {fmt.example!r}"
+        )
+
+
+def _line_pattern(fmt: _Format) -> str:
+    """Regex one good line matches in full, e.g. ``int,int,int,(pv|cart|fav|buy),int``."""
+    parts = []
+    for field in fmt.fields:
+        part = "|".join(fmt.behaviors) if field == fmt.roles["behavior"] else _INT
+        parts.append(f"(?:{part})" + ("?" if field in fmt.optional else ""))
+    return ",".join(parts)
+
+
+def _bad_line_message(path, fmt: _Format, line_no: int, line: str) -> str:
+    """Say in words what is wrong with a line that does not match ``_line_pattern``."""
+    values = line.split(",")
+    problem = "does not match the expected format"
+    if fmt.header is None and line_no == 1 and not re.fullmatch(_INT, values[0]):
+        problem = f"{fmt.name} has no header row, but line 1 does not start with an integer"
+    elif len(values) != len(fmt.fields):
+        problem = (
+            f"expected {len(fmt.fields)} comma-separated fields "
+            f"({','.join(fmt.fields)}), found {len(values)}"
+        )
+    else:
+        for field, value in zip(fmt.fields, values, strict=True):
+            if value == "" and field not in fmt.optional:
+                problem = f"{field} is empty, but it is required"
+            elif field == fmt.roles["behavior"] and value not in fmt.behaviors:
+                problem = f"unknown {field} {value!r}; allowed: {', '.join(fmt.behaviors)}"
+            elif field != fmt.roles["behavior"] and value and not re.fullmatch(_INT, value):
+                problem = f"{field} {value!r} is not an integer"
+            else:
+                continue
+            break
+    return (
+        f"{path}, line {line_no}: {problem}. The line is {line[:200]!r}; "
+        f"a valid {fmt.name} line looks like {fmt.example!r}"
+    )
+
+
+def _build_sequences(
+    read_chunks, *, source, cutoff, max_len, max_items, seconds_per_unit
+) -> BehaviorSequences:
+    """Turn a stream of event DataFrames into padded per-user sequences.
+
+    ``read_chunks()`` must start a fresh pass over the events each time it is called
+    (DataFrames with columns user, item, [category,] behavior, time in file order).
+    """
+    if cutoff is None:  # first pass: only the time range is needed
+        t_min, t_max = np.inf, -np.inf
+        for events in read_chunks():
+            t_min = min(t_min, events["time"].min())
+            t_max = max(t_max, events["time"].max())
+        cutoff = t_min + 0.75 * (t_max - t_min)
+
+    kept, pending, n_pending, buyers = None, [], 0, set()
+    for events in read_chunks():
+        after = (events["time"] >= cutoff).to_numpy()
+        buys = after & (events["behavior"] == BEHAVIOR_ID["buy"]).to_numpy()
+        buyers.update(events["user"].to_numpy()[buys].tolist())
+        pending.append(events[~after])
+        n_pending += int((~after).sum())
+        # Trimming sorts the whole buffer, so wait until the untrimmed part is as large as
+        # the trimmed one: memory stays at most ~2x the buffer, total work ~ n log n.
+        if kept is None or n_pending >= len(kept):
+            kept, pending, n_pending = _keep_last([kept, *pending], max_len), [], 0
+    kept = _keep_last([kept, *pending], max_len)
+    if kept.empty:
+        raise ValueError(f"{source}: no events before the cutoff {cutoff}, so no sequences")
+
+    # kept is sorted by user, then time: each user is one contiguous block of rows
+    users = kept["user"].to_numpy()
+    user_ids, starts, lengths = np.unique(users, return_index=True, return_counts=True)
+    time = kept["time"].to_numpy()
+    gaps = np.diff(time, prepend=time[0]) * seconds_per_unit
+    gaps[starts] = 0.0  # a user's first kept event has no previous event
+
+    def padded(values, dtype=np.int32):
+        return pad(np.split(values, starts[1:]), max_len, dtype)
+
+    item_ids = padded(_frequency_ids(kept["item"].to_numpy(), max_items))
+    if "category" in kept:
+        category_ids = padded(_frequency_ids(kept["category"].to_numpy(), max_items))
+    else:  # no categories in the file: one shared category for every real event
+        category_ids = padded(np.ones(len(kept), dtype=np.int32))
+    behavior_ids = padded(kept["behavior"].to_numpy())
+    time_gaps = padded(gaps, np.float32)
+    return BehaviorSequences(
+        item_ids=item_ids,
+        category_ids=category_ids,
+        behavior_ids=behavior_ids,
+        time_gaps=time_gaps,
+        features=encode_features(behavior_ids, time_gaps, item_ids, category_ids),
+        labels=np.isin(user_ids, list(buyers)).astype(np.int32),
+        lengths=lengths.astype(np.int32),
+        user_ids=user_ids.astype(np.int64),
+        true_prob=None,
+    )
+
+
+def _keep_last(frames, max_len: int) -> pd.DataFrame:
+    """Concatenate, sort by user then time, keep each user's last ``max_len`` events.
+
+    ``frames`` are in file order (``None`` entries are skipped), and ``np.lexsort`` is
+    stable, so events with the same timestamp stay in file order.
+    """
+    events = pd.concat(frames, ignore_index=True)
+    order = np.lexsort((events["time"].to_numpy(), events["user"].to_numpy()))
+    return events.iloc[order].groupby("user", sort=False).tail(max_len)
+
+
+def _frequency_ids(values: np.ndarray, max_items: int) -> np.ndarray:
+    """Renumber ids by frequency: 2 = most frequent, ..., 1 = outside the top ``max_items``."""
+    uniques, counts = np.unique(values, return_counts=True)
+    # stable sort of the (ascending) uniques: equally frequent ids keep smaller-id-first
+    top = uniques[np.argsort(-counts, kind="stable")[:max_items]]
+    return pd.Index(top).get_indexer(values) + 2  # get_indexer gives -1 (→ 1) when not in top

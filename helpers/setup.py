@@ -1,0 +1,70 @@
+"""`setup_notebook()`: the one setup cell every notebook runs."""
+
+import os
+import platform
+import random
+
+import numpy as np
+
+MIN_TENSORFLOW = (2, 16)  # first release whose `tf.keras` is Keras 3
+KERAS_MAJOR = 3
+
+
+def _version_tuple(version: str) -> tuple[int, int]:
+    major, minor = version.split(".")[:2]
+    return int(major), int("".join(ch for ch in minor if ch.isdigit()) or 0)
+
+
+def setup_notebook(seed: int = 42, *, quiet: bool = False) -> dict:
+    """Seed everything, quiet TensorFlow, set the plot style, check versions.
+
+    Call it once at the top of a notebook. Same seed → same numbers on the same
+    machine: Python, NumPy and Keras are seeded and TensorFlow's op determinism
+    is switched on (multi-threaded CPU reductions would otherwise add in a
+    different order from run to run).
+
+    Returns the versions found, e.g. ``{"tensorflow": "2.21.0", "keras": "3.15.1", ...}``.
+    Raises ``RuntimeError`` naming the fix when TensorFlow/Keras are too old.
+    """
+    # must be set before TensorFlow is first imported to silence its C++ logs
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    import keras
+    import matplotlib
+    import matplotlib.pyplot as plt
+    import tensorflow as tf
+
+    problems = []
+    if _version_tuple(tf.__version__) < MIN_TENSORFLOW:
+        problems.append(f"TensorFlow {tf.__version__} (need >= 2.16)")
+    if _version_tuple(keras.__version__)[0] != KERAS_MAJOR:
+        problems.append(f"Keras {keras.__version__} (need 3.x)")
+    if problems:
+        raise RuntimeError(
+            "This collection needs Keras 3 on TensorFlow >= 2.16; found "
+            + " and ".join(problems)
+            + ". Fix: from the repository root run `make lab` (it creates .venv), "
+            "or `pip install -r requirements.txt` in a fresh virtual environment."
+        )
+
+    random.seed(seed)
+    np.random.seed(seed)
+    keras.utils.set_random_seed(seed)  # seeds Python, NumPy and the backend again
+    tf.config.experimental.enable_op_determinism()
+    tf.get_logger().setLevel("ERROR")
+    if quiet:
+        keras.utils.disable_interactive_logging()  # no progress bars
+
+    plt.style.use("seaborn-v0_8-whitegrid")
+    matplotlib.rcParams.update({"figure.figsize": (7, 3.5), "figure.dpi": 90})
+
+    versions = {
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+        "seed": seed,
+    }
+    if not quiet:
+        print(", ".join(f"{name} {value}" for name, value in versions.items()))
+    return versions
