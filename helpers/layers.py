@@ -95,11 +95,8 @@ class AttentionLayer(keras.layers.Layer):
     def compute_mask(self, inputs, mask=None):
         return None  # the time axis is pooled away, so no mask goes further
 
-    def compute_output_shape(self, input_shape):
-        context = (input_shape[0], input_shape[-1])
-        if self.return_attention:
-            return context, (input_shape[0], input_shape[1])
-        return context
+    # No compute_output_shape: Keras traces `call` symbolically, which also
+    # gets the (context, weights) pair right when return_attention is a call argument.
 
     def get_config(self):
         config = super().get_config()
@@ -117,12 +114,14 @@ def masked_softmax(scores, mask=None):
     ones), and the result is multiplied by the mask: masked weights are exactly
     0 even when a whole row is masked.
     """
-    if mask is None:
-        return ops.softmax(scores, axis=1)
-    mask = ops.cast(mask, scores.dtype)
-    # -1e9 overflows float16 to -inf (and -inf - -inf = nan): use its own limit
-    lowest = -6e4 if keras.backend.standardize_dtype(scores.dtype) == "float16" else -1e9
-    very_negative = ops.full_like(scores, lowest)
-    scores = ops.where(mask > 0, scores, very_negative)
-    exp = ops.exp(scores - ops.max(scores, axis=1, keepdims=True)) * mask
+    # written out rather than ops.softmax: one code path with or without a mask
+    # (and no "softmax over an axis of size 1" warning for one-event sessions)
+    if mask is not None:
+        mask = ops.cast(mask, scores.dtype)
+        # -1e9 overflows float16 to -inf (and -inf - -inf = nan): use its own limit
+        lowest = -6e4 if keras.backend.standardize_dtype(scores.dtype) == "float16" else -1e9
+        scores = ops.where(mask > 0, scores, ops.full_like(scores, lowest))
+    exp = ops.exp(scores - ops.max(scores, axis=1, keepdims=True))
+    if mask is not None:
+        exp = exp * mask
     return exp / ops.maximum(ops.sum(exp, axis=1, keepdims=True), 1e-9)

@@ -111,7 +111,8 @@ def build_lstm_attention_model(
     """
     inputs, x = _embedded_ids(max_len, item_vocab_size, item_dim, behavior_dim, item_l2)
     x = keras.layers.LSTM(lstm_units, return_sequences=True, name="lstm")(x)
-    context = AttentionLayer(scoring=scoring, name="attention")(x)
+    # return_attention=True: the weights stay in the graph for attention_explainer
+    context, _ = AttentionLayer(scoring=scoring, return_attention=True, name="attention")(x)
     outputs = keras.layers.Dense(1, activation="sigmoid", name="purchase")(context)
     model = _compile(keras.Model(inputs, outputs, name="lstm_attention"), learning_rate)
     if return_attention:
@@ -122,20 +123,13 @@ def build_lstm_attention_model(
 def attention_explainer(model: keras.Model) -> keras.Model:
     """A model sharing ``model``'s layers that outputs ``(probability, attention weights)``.
 
-    Works on a freshly built or a reloaded :func:`build_lstm_attention_model`
-    (it re-runs the named layers: embeddings, ``events``, ``lstm``, ``attention``,
-    ``purchase``).
+    The attention layer of :func:`build_lstm_attention_model` always computes its
+    weights; the training model just does not output them. This reaches into the
+    graph for them, so it works on a freshly built model and on a reloaded one.
+    Weights are ``(batch, time)``, 0 on padding.
     """
-    item_ids = keras.Input(model.input["item_ids"].shape[1:], dtype="int32", name="item_ids")
-    behavior_ids = keras.Input(model.input["behavior_ids"].shape[1:], dtype="int32", name="behavior_ids")
-    x = model.get_layer("events")(
-        [model.get_layer("item_embedding")(item_ids), model.get_layer("behavior_embedding")(behavior_ids)]
-    )
-    x = model.get_layer("lstm")(x)
-    context, weights = model.get_layer("attention")(x, return_attention=True)
-    probability = model.get_layer("purchase")(context)
-    inputs = {"item_ids": item_ids, "behavior_ids": behavior_ids}
-    return keras.Model(inputs, [probability, weights], name="attention_explainer")
+    weights = model.get_layer("attention").output[1]
+    return keras.Model(model.input, [model.output, weights], name="attention_explainer")
 
 
 def build_lstm_last_state_model(
