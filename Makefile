@@ -19,6 +19,7 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
 
 test: $(STAMP)
+	$(PY) -m ruff check helpers tests
 	$(PY) -m pytest -n 2 --dist loadscope
 
 benchmark: $(STAMP)

@@ -84,8 +84,9 @@ def question_notebook(solution_nb, name: str = "solution notebook") -> nbformat.
             continue
         new = copy.deepcopy(cell)
         source = "".join(new.source) if isinstance(new.source, list) else new.source
-        new.metadata = {k: v for k, v in cell.get("metadata", {}).items()
-                        if k in KEEP_CELL_METADATA}
+        new.metadata = {
+            k: v for k, v in cell.get("metadata", {}).items() if k in KEEP_CELL_METADATA
+        }
         # Keep the source's ids so diffs stay small; a stable fallback for old notebooks.
         new.id = cell.get("id") or f"cell-{index}"
         if new.cell_type == "code":
@@ -169,10 +170,15 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m helpers.authoring",
         description="Generate the question notebooks in notebooks/ from solutions/.",
     )
-    parser.add_argument("--check", action="store_true",
-                        help="change nothing; exit 1 if notebooks/ is out of date")
-    parser.add_argument("--root", type=Path, default=DEFAULT_ROOT,
-                        help="repository root (default: the one holding helpers/)")
+    parser.add_argument(
+        "--check", action="store_true", help="change nothing; exit 1 if notebooks/ is out of date"
+    )
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=DEFAULT_ROOT,
+        help="repository root (default: the one holding helpers/)",
+    )
     args = parser.parse_args(argv)
     try:
         if not args.check:

@@ -16,8 +16,6 @@ import os
 import platform
 import time
 
-import numpy as np
-
 # Defaults: large enough that the test split has ~500 positives (ROC-AUC
 # standard error ~0.01), small enough for ~2 minutes on 2 CPU cores.
 N_SEQUENCES = 40_000
@@ -97,12 +95,20 @@ def machine() -> str:
 
 
 def format_table(results: list[dict]) -> str:
-    columns = ["model", "order_aware", "roc_auc", "pr_auc", "bayes_roc_auc", "train_seconds", "params"]
+    columns = [
+        "model",
+        "order_aware",
+        "roc_auc",
+        "pr_auc",
+        "bayes_roc_auc",
+        "train_seconds",
+        "params",
+    ]
     rows = [[str(r.get(c, "")) if r.get(c) is not None else "—" for c in columns] for r in results]
     widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(columns)]
-    lines = [" | ".join(c.ljust(w) for c, w in zip(columns, widths))]
+    lines = [" | ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
     lines.append("-|-".join("-" * w for w in widths))
-    lines += [" | ".join(v.ljust(w) for v, w in zip(row, widths)) for row in rows]
+    lines += [" | ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in rows]
     return "\n".join(lines)
 
 

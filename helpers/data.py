@@ -108,7 +108,9 @@ def purchase_terms(behavior_ids: np.ndarray, lengths: np.ndarray) -> dict[str, n
     return {
         "first_is_search": (behavior_ids[:, 0] == SEARCH).astype(float),
         "fav_then_cart": (is_cart & fav_before).any(axis=1).astype(float),
-        "cart_recency": np.where(last_cart >= 0, np.exp(-events_since_cart / CART_RECENCY_SCALE), 0.0),
+        "cart_recency": np.where(
+            last_cart >= 0, np.exp(-events_since_cart / CART_RECENCY_SCALE), 0.0
+        ),
         "log_page_views": np.log1p((behavior_ids == PV).sum(axis=1)),
     }
 
@@ -164,11 +166,19 @@ def _simulate_items(rng, behaviors, user_ids, n_users, n_items, n_categories):
         favorite = favorite_categories[user_ids, rng.integers(0, 3, n)]
         popular = rng.choice(n_categories, size=n, p=category_probs)
         new_category = np.where(rng.random(n) < 0.6, favorite, popular)
-        category[:, t] = new_category if t == 0 else np.where(jump, new_category, category[:, t - 1])
-        fresh_item = category[:, t] * items_per_category + rng.choice(items_per_category, n, p=item_probs)
+        category[:, t] = (
+            new_category if t == 0 else np.where(jump, new_category, category[:, t - 1])
+        )
+        fresh_item = category[:, t] * items_per_category + rng.choice(
+            items_per_category, n, p=item_probs
+        )
         # favorite / cart / buy usually act on the item just viewed
-        acts_on_previous = (t > 0) & np.isin(behaviors[:, t], (FAV, CART, BUY)) & (rng.random(n) < 0.85)
-        item[:, t] = fresh_item if t == 0 else np.where(acts_on_previous, item[:, t - 1], fresh_item)
+        acts_on_previous = (
+            (t > 0) & np.isin(behaviors[:, t], (FAV, CART, BUY)) & (rng.random(n) < 0.85)
+        )
+        item[:, t] = (
+            fresh_item if t == 0 else np.where(acts_on_previous, item[:, t - 1], fresh_item)
+        )
         if t > 0:
             category[:, t] = np.where(acts_on_previous, category[:, t - 1], category[:, t])
     real = behaviors > 0

@@ -76,7 +76,9 @@ class AttentionLayer(keras.layers.Layer):
             self.w = self.add_weight(name="w", shape=(features, 1), initializer="glorot_uniform")
         else:
             units = self.units or features
-            self.W = self.add_weight(name="W", shape=(features, units), initializer="glorot_uniform")
+            self.W = self.add_weight(
+                name="W", shape=(features, units), initializer="glorot_uniform"
+            )
             self.b = self.add_weight(name="b", shape=(units,), initializer="zeros")
             self.v = self.add_weight(name="v", shape=(units, 1), initializer="glorot_uniform")
 

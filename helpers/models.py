@@ -43,7 +43,7 @@ def build_lstm_classifier(
     dropout: float = 0.0,
     learning_rate: float = 3e-3,
 ) -> keras.Model:
-    """Question 4, corrected: ``(batch, timesteps, n_features)`` floats → ``(batch, 1)`` probability.
+    """Question 4, corrected: ``(batch, timesteps, n_features)`` floats → ``(batch, 1)``.
 
     Differences from the article's code, each for a reason:
 
@@ -63,7 +63,7 @@ def build_lstm_classifier(
 
 
 def _embedded_ids(max_len, item_vocab_size, item_dim, behavior_dim, item_l2):
-    """Two integer inputs ``(batch, max_len)`` → embeddings ``(batch, max_len, item_dim + behavior_dim)``.
+    """Integer ids ``(batch, max_len)`` ×2 → ``(batch, max_len, item_dim + behavior_dim)``.
 
     ``mask_zero=True`` makes id 0 padding; the mask travels through
     Concatenate and LSTM to the attention layer.
@@ -71,7 +71,10 @@ def _embedded_ids(max_len, item_vocab_size, item_dim, behavior_dim, item_l2):
     item_ids = keras.Input((max_len,), dtype="int32", name="item_ids")
     behavior_ids = keras.Input((max_len,), dtype="int32", name="behavior_ids")
     items = keras.layers.Embedding(
-        item_vocab_size, item_dim, mask_zero=True, name="item_embedding",
+        item_vocab_size,
+        item_dim,
+        mask_zero=True,
+        name="item_embedding",
         embeddings_regularizer=keras.regularizers.L2(item_l2) if item_l2 else None,
     )
     behaviors = keras.layers.Embedding(
@@ -175,7 +178,13 @@ def count_features(data: BehaviorSequences) -> np.ndarray:
         return (first & (ids > 0)).sum(axis=1)
 
     mean_log_gap = (np.log1p(data.time_gaps) * real).sum(axis=1) / np.maximum(data.lengths, 1)
-    columns = [*counts, data.lengths, distinct(data.item_ids), distinct(data.category_ids), mean_log_gap]
+    columns = [
+        *counts,
+        data.lengths,
+        distinct(data.item_ids),
+        distinct(data.category_ids),
+        mean_log_gap,
+    ]
     return np.stack(columns, axis=1).astype(float)
 
 

@@ -139,7 +139,12 @@ def encode_features(
         return same
 
     features = np.concatenate(
-        [one_hot, log_gap[..., None], repeats(item_ids)[..., None], repeats(category_ids)[..., None]],
+        [
+            one_hot,
+            log_gap[..., None],
+            repeats(item_ids)[..., None],
+            repeats(category_ids)[..., None],
+        ],
         axis=-1,
     )
     return features * real[..., None]

@@ -60,8 +60,14 @@ def solution_notebook():
     exercise = new_code_cell(FUNCTION_CELL, execution_count=4)
     exercise.outputs = [new_output("stream", name="stdout", text="done\n")]
     nb = new_notebook(
-        cells=[new_markdown_cell("# 01 Why order matters"), executed, answer, plain_answer,
-               spoiler, exercise],
+        cells=[
+            new_markdown_cell("# 01 Why order matters"),
+            executed,
+            answer,
+            plain_answer,
+            spoiler,
+            exercise,
+        ],
         metadata={
             "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
             "language_info": {"name": "python", "version": "3.12.3", "mimetype": "text/x-python"},
@@ -126,9 +132,14 @@ def test_untouched_stub_raises_not_implemented():
     out = question_notebook(solution_notebook())
     with pytest.raises(NotImplementedError):
         exec(code_cells(out)[-1].source, {})
-    nb = new_notebook(cells=[new_code_cell(
-        "def build_fn(units):\n    ### BEGIN SOLUTION\n    return units\n    ### END SOLUTION\n"
-    )])
+    nb = new_notebook(
+        cells=[
+            new_code_cell(
+                "def build_fn(units):\n    ### BEGIN SOLUTION\n    return units\n"
+                "    ### END SOLUTION\n"
+            )
+        ]
+    )
     namespace = {}
     exec(question_notebook(nb).cells[0].source, namespace)  # defining the stub is fine...
     with pytest.raises(NotImplementedError):
@@ -137,8 +148,11 @@ def test_untouched_stub_raises_not_implemented():
 
 @pytest.mark.parametrize(
     "source",
-    ["### BEGIN SOLUTION\nx = 1", "x = 1\n### END SOLUTION",
-     "### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION"],
+    [
+        "### BEGIN SOLUTION\nx = 1",
+        "x = 1\n### END SOLUTION",
+        "### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION",
+    ],
 )
 def test_unmatched_markers_raise_value_error(source):
     nb = solution_notebook()
@@ -208,8 +222,10 @@ def test_real_repository_notebooks_are_up_to_date():
 
 
 def test_import_does_not_load_tensorflow():
-    code = ("import sys, helpers.authoring; "
-            "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True, cwd=REPO_ROOT)
+    code = (
+        "import sys, helpers.authoring; print('tensorflow' in sys.modules, 'keras' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO_ROOT
+    )
     assert result.stdout.split() == ["False", "False"]

@@ -1,4 +1,7 @@
-"""The benchmark's JSON contract, on a tiny run (quality is measured by the full run, see README)."""
+"""The benchmark's JSON contract, on a tiny run.
+
+Quality is measured by the full run (see README), not here.
+"""
 
 import json
 import subprocess
@@ -12,7 +15,8 @@ REQUIRED = {"model", "order_aware", "roc_auc", "pr_auc", "bayes_roc_auc", "train
 @pytest.fixture(scope="module")
 def results():
     out = subprocess.run(
-        [sys.executable, "-m", "helpers.benchmark", "--json", "--n-sequences", "3000", "--epochs", "1"],
+        [sys.executable, "-m", "helpers.benchmark", "--json"]
+        + ["--n-sequences", "3000", "--epochs", "1"],
         capture_output=True, text=True, check=True, timeout=600,
     )  # fmt: skip
     return json.loads(out.stdout)

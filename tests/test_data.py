@@ -1,4 +1,7 @@
-"""Tests of the simulator, encoding, padding and the user split (helpers.data, helpers.sequences)."""
+"""Tests of the simulator, encoding, padding and the user split.
+
+Modules: helpers.data, helpers.sequences.
+"""
 
 import numpy as np
 import pytest
@@ -141,4 +144,4 @@ def test_bayes_auc_needs_true_prob(sim):
     real_like = sim.subset(slice(0, 10))
     real_like.true_prob = None
     with pytest.raises(ValueError, match="simulated"):
-        real_like.bayes_roc_auc
+        _ = real_like.bayes_roc_auc

@@ -1,0 +1,466 @@
+"""Exercise checkers: instant, specific feedback on the three coding questions.
+
+Each checker builds the learner's answer, runs a few small probes (tiny random
+inputs, no training beyond one batch) and then either
+
+* prints one ``✓`` line and returns ``True`` — the answer is right;
+* raises ``AssertionError`` listing every mistake it found, each named the way
+  a reviewer would ("activation='relu' in the LSTM: …") with the fix;
+* prints "not attempted yet" and returns ``False`` when the answer still
+  raises ``NotImplementedError`` (an untouched exercise stub), so a question
+  notebook runs end to end before the learner has written anything.
+
+The mistakes they look for are the ones in the source article's code (see
+``tests/article_code.py``) plus the usual ones around them.
+"""
+
+import json
+import os
+import re
+import tempfile
+import warnings
+
+import keras
+import numpy as np
+
+NOT_ATTEMPTED = "not attempted yet"
+
+
+class _NotAttempted(Exception):
+    """The learner's code raised NotImplementedError: the stub is untouched."""
+
+
+def _run(step, description):
+    """Run one probe; turn NotImplementedError into _NotAttempted, other errors
+    into an AssertionError that says which probe crashed and how."""
+    try:
+        return step()
+    except NotImplementedError as error:
+        raise _NotAttempted() from error
+    except AssertionError:
+        raise
+    except Exception as error:  # the learner's code crashed: say where
+        raise _Crash(description, error) from error
+
+
+class _Crash(Exception):
+    def __init__(self, description, error):
+        self.description, self.error = description, error
+        super().__init__(f"{description} raised {type(error).__name__}: {_key_line(error)}")
+
+
+def _key_line(error):
+    """The informative line of a (often long) Keras/TensorFlow error message."""
+    text = re.sub(r"\x1b\[[0-9;]*m|\{\{function_node[^}]*\}\}", "", str(error))
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for key in ("Incompatible shapes", "ndim", "not JSON serializable", "Could not locate"):
+        for line in lines:
+            if key in line:
+                return line[:300]
+    useful = [line for line in lines if not line.startswith("Exception encountered")]
+    return (useful or lines or [""])[0][:300]
+
+
+def _report(name, mistakes, passed_note):
+    if mistakes:
+        lines = "\n".join(f"  {i}. {m}" for i, m in enumerate(mistakes, 1))
+        raise AssertionError(f"{name}: {len(mistakes)} problem(s) found\n{lines}")
+    print(f"✓ {name}: {passed_note}")
+    return True
+
+
+def _checker(name, body):
+    """Run ``body(mistakes)``; handle not-attempted and crashes uniformly."""
+    mistakes = []
+    try:
+        note = body(mistakes)
+    except _NotAttempted:
+        print(
+            f"{name}: {NOT_ATTEMPTED} (the exercise still raises NotImplementedError). "
+            "The cells below use the reference implementation from helpers."
+        )
+        return False
+    except _Crash as crash:
+        mistakes.append(_explain_crash(crash))
+        note = None
+    return _report(name, mistakes, note)
+
+
+def _explain_crash(crash):
+    text = str(crash.error)
+    if "Incompatible shapes" in text or "broadcast" in text.lower():
+        return (
+            f"{crash}. A weight shaped (features, 1) added to scores shaped "
+            "(batch, time, 1) only broadcasts when time == features. A bias that is "
+            "the same for every step cancels under softmax anyway: drop it, or put it "
+            "inside a tanh (additive attention)."
+        )
+    if "ndim=4" in text or "expected ndim=3" in text:
+        return (
+            f"{crash}. Embedding turns each integer id into a vector, so an "
+            "Embedding on a (time, features) float input gives a 4-D tensor the LSTM "
+            "refuses. Feed integer ids shaped (batch, time) to the Embedding layers."
+        )
+    return str(crash)
+
+
+# --- shared probes ---------------------------------------------------------
+def _compile_problems(model):
+    """Mistakes in how the model was compiled (loss, metrics)."""
+    if not getattr(model, "compiled", False):
+        return [
+            "the model is not compiled: call model.compile(optimizer=..., "
+            "loss='binary_crossentropy', metrics=[...]) before returning it."
+        ]
+    config = model.get_compile_config() or {}
+    problems = []
+    loss = json.dumps(config.get("loss")).lower()
+    if "binary" not in loss and "crossentropy" not in loss.replace("_", ""):
+        problems.append(
+            f"loss is {config.get('loss')!r}: a 0/1 purchase label with a "
+            "sigmoid output needs loss='binary_crossentropy'."
+        )
+    if "auc" not in json.dumps(config.get("metrics")).lower():
+        problems.append(
+            f"metrics are {config.get('metrics')!r}: with ~4% positives, accuracy is 96% "
+            "for a model that always says 'no purchase'. Track keras.metrics.AUC(curve='ROC') "
+            "and keras.metrics.AUC(curve='PR')."
+        )
+    return problems
+
+
+def _output_problems(model, predictions):
+    problems = []
+    if _io_shape(model, "outputs") != (None, 1):
+        problems.append(
+            f"the output is shaped {_io_shape(model, 'outputs')}; expected "
+            "(None, 1): one purchase probability per sequence."
+        )
+    last = model.layers[-1] if model.layers else None
+    if isinstance(last, keras.layers.Dense) and last.activation is not keras.activations.sigmoid:
+        problems.append(
+            f"the last Dense layer has activation {last.activation.__name__!r}: "
+            "use activation='sigmoid' so the output is a purchase probability."
+        )
+        return problems
+    values = np.asarray(predictions)
+    if not np.all(np.isfinite(values)) or values.min() < 0 or values.max() > 1:
+        problems.append(
+            "outputs are not probabilities in [0, 1]: end with Dense(1, activation='sigmoid')."
+        )
+    return problems
+
+
+def _io_shape(model, which):
+    """Shape of a model's first input or output (None if the model is not built)."""
+    try:
+        return tuple(getattr(model, which)[0].shape)
+    except (AttributeError, IndexError, ValueError):
+        return None
+
+
+def _save_and_reload(model, custom_objects):
+    """Save to a temporary .keras file and load it back with safe_mode=True."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "model.keras")
+        model.save(path)
+        with warnings.catch_warnings():  # an untrained model has no optimizer state to restore
+            warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+            return keras.models.load_model(path, custom_objects=custom_objects, safe_mode=True)
+
+
+def _custom_layer_classes(model):
+    """{class name: class} for every layer class not from Keras itself."""
+    return {
+        type(layer).__name__: type(layer)
+        for layer in model._flatten_layers(include_self=False)
+        if not type(layer).__module__.startswith("keras")
+    }
+
+
+def _padding_gap(predict, sequence, time):
+    """|p(post-padded) - p(pre-padded)| for one sequence of shape (length, ...).
+
+    A model that really ignores padding gives the same prediction wherever the
+    padding is; one that reads the padding does not.
+    """
+    length = len(sequence)
+    post = np.zeros((1, time) + sequence.shape[1:], sequence.dtype)
+    pre = np.zeros_like(post)
+    post[0, :length] = sequence
+    pre[0, time - length :] = sequence
+    return float(np.max(np.abs(predict(post) - predict(pre))))
+
+
+# --- 题目 4 -------------------------------------------------------------------
+def check_lstm_classifier(build_fn):
+    """Check a question-4 answer: ``build_fn(timesteps, n_features)`` → compiled model.
+
+    Probes: builds for two shapes (one with timesteps != n_features), no
+    deprecated ``input_shape=``, tanh LSTM activations, sigmoid (None, 1)
+    output, binary cross-entropy, AUC metrics, zero padding masked (the
+    prediction must not depend on where the padding is), one training step.
+    """
+
+    def body(mistakes):
+        rng = np.random.default_rng(0)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = _run(lambda: build_fn(12, 8), "build_fn(timesteps=12, n_features=8)")
+        if not isinstance(model, keras.Model):
+            raise AssertionError(f"build_fn must return a keras.Model, got {type(model).__name__}.")
+        if any("input_shape" in str(w.message) for w in caught):
+            mistakes.append(
+                "input_shape= on a layer is deprecated in Keras 3: start the model "
+                "with keras.Input((timesteps, n_features))."
+            )
+        if _io_shape(model, "inputs") != (None, 12, 8):
+            mistakes.append(
+                f"build_fn(12, 8) gave an input shaped {_io_shape(model, 'inputs')}; "
+                "expected (None, 12, 8) — use the timesteps and n_features arguments."
+            )
+        lstms = [la for la in model._flatten_layers() if isinstance(la, keras.layers.LSTM)]
+        if not lstms:
+            mistakes.append("no keras.layers.LSTM layer found: question 4 asks for an LSTM.")
+        for lstm in lstms:
+            if lstm.activation is not keras.activations.tanh:
+                mistakes.append(
+                    f"LSTM activation is {lstm.activation.__name__!r}: keep the default tanh. "
+                    "relu leaves the cell state unbounded (activations can blow up on long "
+                    "sequences) and disables the fast cuDNN kernel on GPU."
+                )
+        mistakes += _compile_problems(model)
+
+        x = rng.normal(size=(16, 12, 8)).astype("float32")
+        predictions = _run(lambda: model.predict(x, verbose=0), "model.predict on (16, 12, 8)")
+        mistakes += _output_problems(model, predictions)
+
+        def predict(batch):
+            return model.predict(batch, verbose=0)
+
+        gap = _run(lambda: _padding_gap(predict, x[0, :5], 12), "predict on padded sequences")
+        if gap > 1e-6:  # a masked model gives the same number (measured: exactly 0)
+            mistakes.append(
+                f"zero padding changes the prediction (by {gap:.2g} when the same 5 events "
+                "are padded at the end instead of the start): put "
+                "keras.layers.Masking(mask_value=0.0) right after the Input."
+            )
+        other = _run(lambda: build_fn(7, 3), "build_fn(timesteps=7, n_features=3)")
+        if _io_shape(other, "inputs") != (None, 7, 3):
+            mistakes.append(
+                f"build_fn(7, 3) gave an input shaped {_io_shape(other, 'inputs')}; "
+                "expected (None, 7, 3)."
+            )
+        labels = (rng.random(16) < 0.5).astype("float32")
+        history = _run(
+            lambda: model.fit(x, labels, epochs=1, batch_size=16, verbose=0),
+            "one training step (model.fit)",
+        )
+        if not np.isfinite(history.history["loss"][-1]):
+            mistakes.append("the loss is not finite after one training step.")
+        return "input, LSTM, output, compile settings, masking and a training step look right."
+
+    return _checker("check_lstm_classifier", body)
+
+
+# --- 题目 5 -------------------------------------------------------------------
+def check_attention_layer(layer_cls):
+    """Check a question-5 answer: an attention-pooling layer class.
+
+    Probes: constructible with no arguments; (batch, time, features) →
+    (batch, features) for time != features and time == features; identical
+    steps pool to that step (weights sum to 1 over *time*); padding masked via
+    a Keras mask; no mask passed on; JSON-serializable config; save/load.
+    """
+
+    def body(mistakes):
+        rng = np.random.default_rng(0)
+        layer = _run(layer_cls, f"{layer_cls.__name__}()")
+        x = rng.normal(size=(4, 30, 16)).astype("float32")
+        try:
+            context = _run(
+                lambda: keras.ops.convert_to_numpy(layer(x)),
+                "calling the layer on a (4, 30, 16) input",
+            )
+        except _Crash as crash:  # record it, then go on with time == features
+            mistakes.append(_explain_crash(crash))
+            layer = layer_cls()
+            context = _run(
+                lambda: keras.ops.convert_to_numpy(layer(x[:, :16])),
+                "calling a fresh layer on a (4, 16, 16) input",
+            )
+        if context.shape != (4, 16):
+            mistakes.append(
+                f"a (4, time, 16) input gave an output shaped {context.shape}; "
+                "expected (4, 16): sum the weighted steps over the time axis "
+                "(axis=1)."
+            )
+            return None
+
+        same = np.repeat(rng.normal(size=(3, 1, 6)).astype("float32"), 6, axis=1)
+        pooled = _run(
+            lambda: keras.ops.convert_to_numpy(layer_cls()(same)),
+            "a (3, 6, 6) input whose steps are all equal",
+        )
+        if not np.allclose(pooled, same[:, 0], atol=1e-5):
+            ratio = float(np.median(pooled / same[:, 0]))
+            mistakes.append(
+                "when every step is the same vector h, attention pooling must return h "
+                f"(weights sum to 1); got about {ratio:.3g}·h. Softmax over the wrong axis? "
+                "Scores are (batch, time, 1): normalise over axis=1 (time), not the last axis."
+            )
+        mistakes += _mask_problems(layer_cls, rng)
+
+        config = _run(layer.get_config, "get_config()")
+        try:
+            json.dumps(config)
+        except TypeError:
+            mistakes.append(
+                "get_config() is not JSON-serializable (it holds "
+                f"{sorted(k for k, v in config.items() if not _jsonable(v))}): return only "
+                "constructor arguments; Keras saves the weights itself."
+            )
+            return None
+        inputs = keras.Input((5, 5))  # time == features: also runs a fixed-bias layer
+        saved = keras.Model(inputs, layer_cls()(inputs))
+        batch = rng.normal(size=(2, 5, 5)).astype("float32")
+        restored = _run(
+            lambda: _save_and_reload(saved, {layer_cls.__name__: layer_cls}),
+            "saving to .keras and loading back (safe_mode=True)",
+        )
+        if not np.allclose(
+            saved.predict(batch, verbose=0), restored.predict(batch, verbose=0), atol=1e-6
+        ):
+            mistakes.append(
+                "the reloaded model gives different outputs: are all weights "
+                "created with self.add_weight in build()?"
+            )
+        return "shapes, softmax over time, masking, config and save/load look right."
+
+    return _checker("check_attention_layer", body)
+
+
+def _mask_problems(layer_cls, rng):
+    """Masked steps must not change the context; no mask may be passed on."""
+    x = rng.normal(size=(2, 9, 9)).astype("float32")
+    other = x.copy()
+    other[:, 4:] = rng.normal(size=(2, 5, 9))  # different values on the masked steps only
+    mask = np.arange(9) < 4  # the first 4 steps are real, the last 5 are padding
+    mask = np.broadcast_to(mask, (2, 9))
+    layer = layer_cls()
+    try:
+        first, second = (keras.ops.convert_to_numpy(layer(v, mask=mask)) for v in (x, other))
+    except TypeError as error:
+        if "mask" not in str(error):
+            raise _Crash("calling the layer with a mask", error) from error
+        return [
+            "call() takes no `mask` argument, so padding steps get attention weight like "
+            "real events. Write call(self, inputs, mask=None), set masked scores to a large "
+            "negative number before the softmax, and set self.supports_masking = True."
+        ]
+    except NotImplementedError as error:
+        raise _NotAttempted() from error
+    except Exception as error:
+        raise _Crash("calling the layer with a mask", error) from error
+    problems = []
+    if not np.allclose(first, second, atol=1e-5):
+        problems.append(
+            "values on masked steps change the output: masked steps must get "
+            "exactly zero weight. Set their scores to a large negative number "
+            "before the softmax (or multiply the weights by the mask and "
+            "renormalise)."
+        )
+    ids = keras.Input((6,), dtype="int32")
+    embedded = keras.layers.Embedding(50, 6, mask_zero=True)(ids)
+    pooled = _run(lambda: layer_cls()(embedded), "the layer after a masking Embedding")
+    if getattr(pooled, "_keras_mask", None) is not None:
+        problems.append(
+            "the layer passes a mask on: compute_mask must return None, "
+            "because the time axis is pooled away."
+        )
+    return problems
+
+
+def _jsonable(value):
+    try:
+        json.dumps(value)
+        return True
+    except TypeError:
+        return False
+
+
+# --- §4 -------------------------------------------------------------------------
+def check_full_model(build_fn):
+    """Check a section-4 answer: ``build_fn()`` → compiled LSTM + attention model.
+
+    The model must take integer id sequences — either one input (item ids) or
+    two (item ids, behavior ids; matched by the names ``item_ids`` /
+    ``behavior_ids`` or else by position) — with 0 as masked padding. Probes:
+    integer inputs, an LSTM and an attention layer, sigmoid (None, 1) output,
+    compile settings, padding position does not change a prediction,
+    save/load round trip.
+    """
+
+    def body(mistakes):
+        rng = np.random.default_rng(0)
+        model = _run(build_fn, "build_fn()")
+        if not isinstance(model, keras.Model):
+            raise AssertionError(f"build_fn must return a keras.Model, got {type(model).__name__}.")
+        inputs = model.inputs
+        for tensor in inputs:
+            if "int" not in str(tensor.dtype):
+                mistakes.append(
+                    f"input {tensor.name!r} is {tensor.dtype}: ids must be integers, "
+                    "keras.Input((max_len,), dtype='int32'). Keras 3 silently casts floats "
+                    "for Embedding (0.7 becomes 0, the padding id)."
+                )
+        if len(inputs) not in (1, 2):
+            raise AssertionError(
+                f"expected 1 or 2 inputs (item ids, behavior ids), got {len(inputs)}."
+            )
+        time = inputs[0].shape[1] or 20
+        layers = list(model._flatten_layers(include_self=False))
+        if not any(isinstance(la, keras.layers.LSTM) for la in layers):
+            mistakes.append("no keras.layers.LSTM layer found.")
+        if not any("attention" in type(la).__name__.lower() for la in layers):
+            mistakes.append(
+                "no attention layer found: pool the LSTM outputs "
+                "(return_sequences=True) with an attention layer."
+            )
+        mistakes += _compile_problems(model)
+
+        def as_inputs(batch):  # batch: (n, time, 2) = item ids, behavior ids
+            if len(inputs) == 1:
+                return batch[..., 0]
+            names = [t.name for t in inputs]
+            order = (1, 0) if "behavior" in names[0] and "item" in names[1] else (0, 1)
+            return {name: batch[..., column] for name, column in zip(names, order, strict=True)}
+
+        def predict(batch):
+            return model.predict(as_inputs(batch), verbose=0)
+
+        events = np.stack(
+            [rng.integers(1, 1001, size=(8, time)), rng.integers(1, 6, size=(8, time))], axis=-1
+        ).astype("int32")
+        predictions = _run(lambda: predict(events), f"predict on {len(inputs)} id input(s)")
+        mistakes += _output_problems(model, predictions)
+        gap = _run(
+            lambda: _padding_gap(predict, events[0, :5], time), "predict on padded sequences"
+        )
+        if gap > 1e-6:  # a masked model gives the same number (measured: exactly 0)
+            mistakes.append(
+                f"padding changes the prediction (by {gap:.2g} when the same 5 events are "
+                "padded at the end instead of the start): use Embedding(..., mask_zero=True) "
+                "and layers that pass the mask on (LSTM, your attention layer)."
+            )
+        restored = _run(
+            lambda: _save_and_reload(model, _custom_layer_classes(model)),
+            "saving to .keras and loading back (safe_mode=True)",
+        )
+        if not np.allclose(restored.predict(as_inputs(events), verbose=0), predictions, atol=1e-5):
+            mistakes.append("the reloaded model gives different predictions.")
+        return (
+            "integer inputs, masking, LSTM + attention, output, compile and save/load look right."
+        )
+
+    return _checker("check_full_model", body)

@@ -1,0 +1,269 @@
+"""The exercise checkers reject the article's code and typical mistakes, accept
+the references, and report an untouched stub as "not attempted yet"."""
+
+import keras
+import pytest
+from keras import ops
+
+import helpers
+from helpers import checks
+from helpers.layers import AttentionLayer, masked_softmax
+from tests.article_code import ArticleAttentionLayer, article_full_model_build, article_q4_build
+
+
+@pytest.fixture(autouse=True)
+def seed():
+    keras.utils.set_random_seed(0)
+
+
+def rejected(check, answer):
+    """The AssertionError message a checker raises for ``answer`` (fails if none)."""
+    with pytest.raises(AssertionError) as info:
+        check(answer)
+    return str(info.value)
+
+
+# ---- the source article's code is rejected, each bug named ----------------------------
+
+
+def test_article_lstm_classifier_rejected_with_each_bug_named():
+    message = rejected(checks.check_lstm_classifier, article_q4_build)
+    assert "input_shape=" in message and "keras.Input" in message
+    assert "activation is 'relu'" in message
+    assert "accuracy" in message and "AUC" in message
+    assert "Masking" in message
+
+
+def test_article_attention_layer_rejected_with_each_bug_named():
+    message = rejected(checks.check_attention_layer, ArticleAttentionLayer)
+    assert "Incompatible shapes" in message and "time == features" in message
+    assert "softmax" in message
+    assert "`mask`" in message
+    assert "not JSON-serializable" in message and "['W', 'b']" in message
+
+
+def test_article_full_model_rejected_embedding_on_float_input():
+    message = rejected(checks.check_full_model, article_full_model_build)
+    assert "ndim=4" in message
+    assert "integer ids" in message
+
+
+# ---- the references pass ---------------------------------------------------------------
+
+
+def test_references_accepted(capsys):
+    assert checks.check_lstm_classifier(helpers.build_lstm_classifier) is True
+    assert checks.check_attention_layer(AttentionLayer) is True
+    assert checks.check_full_model(helpers.build_lstm_attention_model) is True
+    printed = capsys.readouterr().out
+    assert printed.count("✓") == 3
+
+
+def test_linear_scoring_accepted():
+    assert checks.check_attention_layer(lambda: AttentionLayer(scoring="linear")) is True
+
+
+def test_learner_layer_defined_without_registration_is_accepted():
+    """A learner's class is not registered: the checker passes it as a custom object."""
+
+    class MyAttention(AttentionLayer):  # same code, a class keras has never seen
+        pass
+
+    assert checks.check_attention_layer(MyAttention) is True
+
+
+# ---- untouched stubs are "not attempted yet" --------------------------------------------
+
+
+def stub_builder(*args):
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+class StubLayer(keras.layers.Layer):
+    def build(self, input_shape):
+        raise NotImplementedError()
+
+    def call(self, inputs, mask=None):
+        raise NotImplementedError()
+
+
+class StubInitLayer(keras.layers.Layer):
+    def __init__(self, **kwargs):
+        raise NotImplementedError()
+
+
+@pytest.mark.parametrize(
+    "check, stub",
+    [
+        (checks.check_lstm_classifier, stub_builder),
+        (checks.check_attention_layer, StubLayer),
+        (checks.check_attention_layer, StubInitLayer),
+        (checks.check_full_model, stub_builder),
+    ],
+)
+def test_stub_reports_not_attempted(check, stub, capsys):
+    assert check(stub) is False
+    assert "not attempted yet" in capsys.readouterr().out
+
+
+# ---- question 4: targeted wrong answers -------------------------------------------------
+
+
+def classifier(
+    timesteps,
+    n_features,
+    *,
+    masking=True,
+    activation="sigmoid",
+    loss=None,
+    metrics=None,
+    fixed_shape=None,
+):
+    """A question-4 answer with one thing changed at a time."""
+    shape = fixed_shape or (timesteps, n_features)
+    inputs = keras.Input(shape)
+    x = keras.layers.Masking(0.0)(inputs) if masking else inputs
+    x = keras.layers.LSTM(8)(x)
+    outputs = keras.layers.Dense(1, activation=activation)(x)
+    model = keras.Model(inputs, outputs)
+    model.compile("adam", loss or "binary_crossentropy", metrics=metrics or [keras.metrics.AUC()])
+    return model
+
+
+@pytest.mark.parametrize(
+    "options, named",
+    [
+        ({}, None),
+        ({"masking": False}, "Masking"),
+        ({"activation": None}, "activation='sigmoid'"),
+        ({"loss": "mse"}, "binary_crossentropy"),
+        ({"metrics": ["accuracy"]}, "accuracy is 96%"),
+        ({"fixed_shape": (12, 8)}, "build_fn(7, 3)"),
+    ],
+)
+def test_classifier_mistakes_named(options, named):
+    def answer(t, n):
+        return classifier(t, n, **options)
+
+    if named is None:
+        assert checks.check_lstm_classifier(answer) is True
+        return
+    message = rejected(checks.check_lstm_classifier, answer)
+    assert named in message
+    assert "1 problem(s)" in message  # only the mistake that was made is reported
+
+
+def test_uncompiled_classifier_rejected():
+    def answer(t, n):
+        inputs = keras.Input((t, n))
+        x = keras.layers.LSTM(4)(keras.layers.Masking(0.0)(inputs))
+        return keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x))
+
+    assert "not compiled" in rejected(checks.check_lstm_classifier, answer)
+
+
+def test_builder_returning_something_else_rejected():
+    assert "keras.Model" in rejected(checks.check_lstm_classifier, lambda t, n: None)
+
+
+# ---- question 5: targeted wrong answers -------------------------------------------------
+
+
+class SoftmaxOverFeatures(AttentionLayer):
+    """Scores (batch, time, 1), softmax over the last axis: every weight is 1."""
+
+    def call(self, inputs, mask=None):
+        scores = ops.matmul(ops.tanh(ops.matmul(inputs, self.W) + self.b), self.v)
+        weights = ops.softmax(scores, axis=-1)
+        if mask is not None:  # masking done right, so only the axis is wrong
+            weights = weights * ops.expand_dims(ops.cast(mask, weights.dtype), -1)
+        return ops.sum(weights * inputs, axis=1)
+
+
+class MaskIgnored(AttentionLayer):
+    """Accepts a mask but never uses it."""
+
+    def call(self, inputs, mask=None):
+        return super().call(inputs, mask=None)
+
+
+class MaskPassedOn(AttentionLayer):
+    """Forgets compute_mask: the (batch, time) mask leaks to the next layer."""
+
+    def compute_mask(self, inputs, mask=None):
+        return mask
+
+
+class VariablesInConfig(AttentionLayer):
+    def get_config(self):
+        return {**super().get_config(), "W": self.W}
+
+
+class SumNotMean(AttentionLayer):
+    """Un-normalised weights: exp(scores) without dividing by their sum."""
+
+    def call(self, inputs, mask=None):
+        scores = ops.squeeze(ops.matmul(ops.tanh(ops.matmul(inputs, self.W) + self.b), self.v), -1)
+        weights = ops.exp(scores)
+        if mask is not None:
+            weights = weights * ops.cast(mask, weights.dtype)
+        return ops.sum(ops.expand_dims(weights, -1) * inputs, axis=1)
+
+
+@pytest.mark.parametrize(
+    "layer_cls, named",
+    [
+        (SoftmaxOverFeatures, "wrong axis"),
+        (SumNotMean, "weights sum to 1"),
+        (MaskIgnored, "values on masked steps change the output"),
+        (MaskPassedOn, "compute_mask must return None"),
+        (VariablesInConfig, "not JSON-serializable (it holds ['W'])"),
+    ],
+)
+def test_attention_mistakes_named(layer_cls, named):
+    message = rejected(checks.check_attention_layer, layer_cls)
+    assert named in message
+    assert "1 problem(s)" in message
+
+
+def test_masked_softmax_is_what_the_mask_probe_accepts():
+    """Sanity check of the probe itself: the reference's masked softmax zeroes padding."""
+    weights = ops.convert_to_numpy(masked_softmax(ops.ones((1, 4)), ops.array([[1, 1, 0, 0]])))
+    assert weights.tolist() == [[0.5, 0.5, 0.0, 0.0]]
+
+
+# ---- section 4: targeted wrong answers --------------------------------------------------
+
+
+def full_model(*, mask_zero=True, dtype="int32", attention=True, metrics=None):
+    ids = keras.Input((15,), dtype=dtype, name="item_ids")
+    x = keras.layers.Embedding(1001, 4, mask_zero=mask_zero)(ids)
+    if attention:
+        x = AttentionLayer()(keras.layers.LSTM(4, return_sequences=True)(x))
+    else:
+        x = keras.layers.LSTM(4)(x)
+    model = keras.Model(ids, keras.layers.Dense(1, activation="sigmoid")(x))
+    model.compile("adam", "binary_crossentropy", metrics=metrics or [keras.metrics.AUC()])
+    return model
+
+
+@pytest.mark.parametrize(
+    "options, named",
+    [
+        ({}, None),
+        ({"mask_zero": False}, "mask_zero=True"),
+        ({"dtype": "float32"}, "ids must be integers"),
+        ({"attention": False}, "no attention layer"),
+        ({"metrics": ["accuracy"]}, "accuracy is 96%"),
+    ],
+)
+def test_full_model_mistakes_named(options, named):
+    def answer():
+        return full_model(**options)
+
+    if named is None:
+        assert checks.check_full_model(answer) is True
+        return
+    message = rejected(checks.check_full_model, answer)
+    assert named in message
