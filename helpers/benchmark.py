@@ -21,32 +21,16 @@ import time
 N_SEQUENCES = 40_000
 SPLIT = (0.6, 0.1, 0.3)
 EPOCHS = 8
-BATCH_SIZE = 128
 
 
 def _scores(labels, probs, data_test):
-    from sklearn.metrics import average_precision_score, roc_auc_score
+    from helpers.training import score
 
     return {
-        "roc_auc": round(float(roc_auc_score(labels, probs)), 4),
-        "pr_auc": round(float(average_precision_score(labels, probs)), 4),
+        **score(labels, probs),
         "bayes_roc_auc": round(data_test.bayes_roc_auc, 4),
         "bayes_pr_auc": round(data_test.bayes_pr_auc, 4),
     }
-
-
-def _fit_keras(model, x_train, y_train, x_val, y_val, epochs):
-    """Train with a fixed epoch budget; keep the weights of the best validation epoch."""
-    import keras
-
-    best = keras.callbacks.EarlyStopping(
-        monitor="val_roc_auc", mode="max", patience=epochs, restore_best_weights=True
-    )
-    model.fit(
-        x_train, y_train, validation_data=(x_val, y_val),
-        epochs=epochs, batch_size=BATCH_SIZE, callbacks=[best], verbose=0,
-    )  # fmt: skip
-    return model
 
 
 def run(n_sequences=N_SEQUENCES, seed=0, epochs=EPOCHS, quiet=True) -> list[dict]:
@@ -54,6 +38,7 @@ def run(n_sequences=N_SEQUENCES, seed=0, epochs=EPOCHS, quiet=True) -> list[dict
     from helpers import models
     from helpers.data import make_dataset, split_by_user
     from helpers.setup import setup_notebook
+    from helpers.training import fit_best
 
     setup_notebook(seed, quiet=quiet)
     train, val, test = split_by_user(make_dataset(n_sequences, seed=seed), SPLIT, seed=seed)
@@ -82,9 +67,9 @@ def run(n_sequences=N_SEQUENCES, seed=0, epochs=EPOCHS, quiet=True) -> list[dict
         "lstm_attention": (models.build_lstm_attention_model, lambda d: d.inputs()),
     }
     for name, (build, inputs) in keras_models.items():
-        start = time.perf_counter()
-        model = _fit_keras(build(), inputs(train), train.labels, inputs(val), val.labels, epochs)
-        seconds = time.perf_counter() - start
+        model, _, seconds = fit_best(
+            build(), inputs(train), train.labels, (inputs(val), val.labels), epochs=epochs
+        )
         probs = model.predict(inputs(test), batch_size=1024, verbose=0)[:, 0]
         record(name, True, seconds, probs, int(model.count_params()))
     return results

@@ -1,0 +1,65 @@
+"""Training and scoring shared by the notebooks and the benchmark.
+
+Kept tiny on purpose: Keras' own ``fit`` and scikit-learn's metrics do the
+work; this module only fixes the choices every experiment must share (keep the
+best validation epoch, score with exact ROC-AUC / PR-AUC) so that numbers in
+different notebooks are comparable.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+BATCH_SIZE = 128
+
+
+def fit_best(
+    model,
+    x_train,
+    y_train,
+    validation_data,
+    *,
+    epochs,
+    batch_size=BATCH_SIZE,
+    class_weight=None,
+    monitor="val_roc_auc",
+):
+    """Train for ``epochs`` and keep the weights of the best validation epoch.
+
+    ``monitor`` must name a compiled metric (the builders in ``helpers.models``
+    compile ``roc_auc`` and ``pr_auc``). Returns ``(model, history, seconds)``.
+    """
+    import keras
+
+    best = keras.callbacks.EarlyStopping(
+        monitor=monitor, mode="max", patience=epochs, restore_best_weights=True
+    )
+    start = time.perf_counter()
+    history = model.fit(
+        x_train, y_train, validation_data=validation_data, epochs=epochs,
+        batch_size=batch_size, class_weight=class_weight, callbacks=[best], verbose=0,
+    )  # fmt: skip
+    return model, history, time.perf_counter() - start
+
+
+def score(labels, probs) -> dict[str, float]:
+    """Exact ROC-AUC and PR-AUC (average precision) of ``probs`` ``(n,)`` vs 0/1 ``labels``.
+
+    Raises ``ValueError`` with the shapes when they do not match, and when the
+    labels hold one class only (both metrics are undefined then).
+    """
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    labels, probs = np.asarray(labels).ravel(), np.asarray(probs, dtype=float).ravel()
+    if labels.shape != probs.shape:
+        raise ValueError(
+            f"labels {labels.shape} and probs {probs.shape} must have one value per sequence"
+        )
+    if len(np.unique(labels)) < 2:
+        raise ValueError("labels hold one class only: ROC-AUC and PR-AUC need both 0 and 1")
+    return {
+        "roc_auc": round(float(roc_auc_score(labels, probs)), 4),
+        "pr_auc": round(float(average_precision_score(labels, probs)), 4),
+    }

@@ -1,0 +1,65 @@
+"""helpers.training (fit_best, score) and helpers.plots (shared figures)."""
+
+import keras
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from sklearn.metrics import roc_auc_score  # noqa: E402
+
+from helpers import plots  # noqa: E402
+from helpers.data import make_dataset  # noqa: E402
+from helpers.models import build_lstm_attention_model  # noqa: E402
+from helpers.training import fit_best, score  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_dataset(400, seed=1)
+
+
+def test_score_matches_sklearn_and_rejects_bad_input():
+    labels = np.array([0, 1, 0, 1, 1])
+    probs = np.array([0.1, 0.8, 0.4, 0.35, 0.9])
+    assert score(labels, probs)["roc_auc"] == round(roc_auc_score(labels, probs), 4)
+    with pytest.raises(ValueError, match="one value per sequence"):
+        score(labels, probs[:4])
+    with pytest.raises(ValueError, match="one class only"):
+        score(np.zeros(5), probs)
+
+
+def test_fit_best_restores_the_best_validation_epoch(data):
+    keras.utils.set_random_seed(0)
+    model = build_lstm_attention_model(lstm_units=4)
+    model, history, seconds = fit_best(
+        model, data.inputs(), data.labels, (data.inputs(), data.labels), epochs=3
+    )
+    best = max(history.history["val_roc_auc"])
+    assert best > min(history.history["val_roc_auc"])  # the epochs differ, so the test can fail
+    restored = model.evaluate(data.inputs(), data.labels, verbose=0, return_dict=True)
+    assert restored["roc_auc"] == pytest.approx(best, abs=1e-5)
+    assert seconds > 0
+
+
+def test_attention_bars_draw_one_bar_per_real_event(data):
+    row = int(np.argmax(data.lengths < data.max_len))
+    length = int(data.lengths[row])
+    weights = np.full(data.max_len, 1.0 / length)
+    ax = plots.attention_bars(weights, data.behavior_ids[row])
+    assert len(ax.patches) == length
+    assert [t.get_text() for t in ax.get_xticklabels()] == plots.behavior_names(
+        data.behavior_ids[row]
+    )
+    plt.close("all")
+
+
+def test_other_figures_draw(data):
+    plots.session_timeline(data, 0)
+    plots.attention_heatmap(np.ones((3, data.max_len)), data.behavior_ids[:3])
+    axes = plots.roc_pr_curves(
+        data.labels, {"random": np.linspace(0, 1, len(data))}, true_prob=data.true_prob
+    )
+    assert len(axes[0].lines) == 3  # model, Bayes, diagonal
+    plt.close("all")
