@@ -131,7 +131,14 @@ def attention_explainer(model: keras.Model) -> keras.Model:
     graph for them, so it works on a freshly built model and on a reloaded one.
     Weights are ``(batch, time)``, 0 on padding.
     """
-    weights = model.get_layer("attention").output[1]
+    output = model.get_layer("attention").output
+    if not isinstance(output, (list, tuple)) or len(output) != 2:
+        raise ValueError(
+            "attention_explainer needs a layer named 'attention' built with "
+            "return_attention=True, so that it outputs (context, weights); "
+            f"this model's 'attention' layer outputs {output!r}"
+        )
+    weights = output[1]
     return keras.Model(model.input, [model.output, weights], name="attention_explainer")
 
 

@@ -83,6 +83,8 @@ def attention_heatmap(weights, behavior_ids, ax=None, title="attention weights")
     for (r, c), b in np.ndenumerate(behavior_ids[:, :width]):
         if b > 0:
             ax.text(c, r, BEHAVIORS[b - 1][0], ha="center", va="center", color="w", fontsize=7)
+    ax.grid(False)  # the style's grid lines would cross the cells
+    ax.set_xticks(range(0, width, max(1, width // 10)))  # whole event positions only
     ax.set_xlabel("event position")
     ax.set_ylabel("session")
     ax.set_title(title)

@@ -1,5 +1,6 @@
 """`setup_notebook()`: the one setup cell every notebook runs."""
 
+import contextlib
 import os
 import platform
 import random
@@ -13,6 +14,31 @@ KERAS_MAJOR = 3
 def _version_tuple(version: str) -> tuple[int, int]:
     major, minor = version.split(".")[:2]
     return int(major), int("".join(ch for ch in minor if ch.isdigit()) or 0)
+
+
+@contextlib.contextmanager
+def _silenced_stderr():
+    """Point file descriptor 2 at /dev/null for the block, then restore it.
+
+    On first import, TensorFlow's C++ runtime prints "All log messages before
+    absl::InitializeLog()..." and a oneDNN notice straight to the process's
+    stderr, before its own log-level setting applies. Only the import is
+    silenced; errors raised in it still propagate. No effect when TensorFlow
+    was imported already (the lines were printed then).
+    """
+    try:
+        saved = os.dup(2)
+    except OSError:  # no usable stderr (some embedded interpreters): nothing to silence
+        yield
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
 
 
 def setup_notebook(seed: int = 42, *, quiet: bool = False) -> dict:
@@ -29,10 +55,11 @@ def setup_notebook(seed: int = 42, *, quiet: bool = False) -> dict:
     # must be set before TensorFlow is first imported to silence its C++ logs
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    import keras
+    with _silenced_stderr():  # TensorFlow's C++ start-up lines ignore TF_CPP_MIN_LOG_LEVEL
+        import keras
+        import tensorflow as tf
     import matplotlib
     import matplotlib.pyplot as plt
-    import tensorflow as tf
 
     problems = []
     if _version_tuple(tf.__version__) < MIN_TENSORFLOW:

@@ -33,6 +33,14 @@ def fit_best(
     """
     import keras
 
+    wanted = monitor.removeprefix("val_")
+    names = {"loss", *_metric_names(model)}
+    if wanted not in names:
+        raise ValueError(
+            f"fit_best monitors {monitor!r}, but the model's compiled metrics are "
+            f"{sorted(names)}: compile with keras.metrics.AUC(name={wanted!r}) or pass "
+            "monitor= one of those (prefixed with 'val_')."
+        )
     best = keras.callbacks.EarlyStopping(
         monitor=monitor, mode="max", patience=epochs, restore_best_weights=True
     )
@@ -42,6 +50,20 @@ def fit_best(
         batch_size=batch_size, class_weight=class_weight, callbacks=[best], verbose=0,
     )  # fmt: skip
     return model, history, time.perf_counter() - start
+
+
+def _metric_names(model) -> list[str]:
+    """Names of the metrics ``model`` was compiled with (strings or Keras metric objects)."""
+    config = model.get_compile_config() if getattr(model, "compiled", False) else None
+    if not config:
+        raise ValueError("fit_best needs a compiled model: call model.compile(...) first")
+    names = []
+    for metric in config.get("metrics") or []:
+        if isinstance(metric, str):
+            names.append(metric)
+        elif isinstance(metric, dict):
+            names.append(metric.get("config", {}).get("name", ""))
+    return names
 
 
 def score(labels, probs) -> dict[str, float]:

@@ -160,3 +160,14 @@ def test_order_blind_baseline_fits(kind, small_data):
 def test_unknown_baseline_kind():
     with pytest.raises(ValueError, match="logistic"):
         models.build_order_blind_baseline("forest")
+
+
+def test_explainer_refuses_an_attention_layer_without_weights_output():
+    ids = keras.Input((None,), dtype="int32", name="item_ids")
+    x = keras.layers.Embedding(10, 4, mask_zero=True)(ids)
+    context = helpers.AttentionLayer(name="attention")(
+        keras.layers.LSTM(4, return_sequences=True)(x)
+    )
+    model = keras.Model(ids, keras.layers.Dense(1, activation="sigmoid")(context))
+    with pytest.raises(ValueError, match="return_attention=True"):
+        models.attention_explainer(model)

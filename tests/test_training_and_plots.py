@@ -63,3 +63,10 @@ def test_other_figures_draw(data):
     )
     assert len(axes[0].lines) == 3  # model, Bayes, diagonal
     plt.close("all")
+
+
+def test_fit_best_rejects_a_monitor_the_model_does_not_compute(data):
+    model = build_lstm_attention_model(lstm_units=4)
+    model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+    with pytest.raises(ValueError, match=r"monitors 'val_roc_auc'.*\['accuracy', 'loss'\]"):
+        fit_best(model, data.inputs(), data.labels, (data.inputs(), data.labels), epochs=1)
