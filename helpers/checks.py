@@ -316,9 +316,10 @@ def check_attention_layer(layer_cls):
             json.dumps(config)
         except TypeError:
             mistakes.append(
-                "get_config() is not JSON-serializable (it holds "
-                f"{sorted(k for k, v in config.items() if not _jsonable(v))}): return only "
-                "constructor arguments; Keras saves the weights itself."
+                "get_config() is not JSON-serializable: it returns weight variables "
+                f"{sorted(k for k, v in config.items() if not _jsonable(v))}. The model may "
+                "still save, but load_model fails (from_config passes them to __init__). "
+                "Return only constructor arguments; Keras saves the weights itself."
             )
             return None
         inputs = keras.Input((5, 5))  # time == features: also runs a fixed-bias layer

@@ -24,17 +24,22 @@ def fit_best(
     epochs,
     batch_size=BATCH_SIZE,
     class_weight=None,
-    monitor="val_roc_auc",
+    monitor=None,
 ):
     """Train for ``epochs`` and keep the weights of the best validation epoch.
 
-    ``monitor`` must name a compiled metric (the builders in ``helpers.models``
-    compile ``roc_auc`` and ``pr_auc``). Returns ``(model, history, seconds)``.
+    ``monitor``: the validation quantity that picks the best epoch, e.g.
+    ``"val_roc_auc"`` (higher is better) or ``"val_loss"`` (lower is better).
+    By default the model's ROC-AUC metric: the one named ``roc_auc`` (as the
+    builders in ``helpers.models`` compile it), else the first ROC ``AUC``
+    metric whatever its name. Returns ``(model, history, seconds)``.
     """
     import keras
 
+    metrics = _compiled_metrics(model)
+    names = {"loss", *metrics}
+    monitor = monitor or _default_monitor(metrics)
     wanted = monitor.removeprefix("val_")
-    names = {"loss", *_metric_names(model)}
     if wanted not in names:
         raise ValueError(
             f"fit_best monitors {monitor!r}, but the model's compiled metrics are "
@@ -42,7 +47,10 @@ def fit_best(
             "monitor= one of those (prefixed with 'val_')."
         )
     best = keras.callbacks.EarlyStopping(
-        monitor=monitor, mode="max", patience=epochs, restore_best_weights=True
+        monitor=monitor,
+        mode="min" if wanted == "loss" else "max",
+        patience=epochs,
+        restore_best_weights=True,
     )
     start = time.perf_counter()
     history = model.fit(
@@ -52,18 +60,33 @@ def fit_best(
     return model, history, time.perf_counter() - start
 
 
-def _metric_names(model) -> list[str]:
-    """Names of the metrics ``model`` was compiled with (strings or Keras metric objects)."""
+def _compiled_metrics(model) -> dict[str, str]:
+    """{metric name: class name} of the metrics ``model`` was compiled with."""
     config = model.get_compile_config() if getattr(model, "compiled", False) else None
     if not config:
         raise ValueError("fit_best needs a compiled model: call model.compile(...) first")
-    names = []
+    metrics = {}
     for metric in config.get("metrics") or []:
-        if isinstance(metric, str):
-            names.append(metric)
+        if isinstance(metric, str):  # e.g. "accuracy", "auc" (Keras' AUC, ROC curve)
+            metrics[metric] = "ROC-AUC" if metric.lower() == "auc" else metric
         elif isinstance(metric, dict):
-            names.append(metric.get("config", {}).get("name", ""))
-    return names
+            settings = metric.get("config", {})
+            roc = metric.get("class_name") == "AUC" and settings.get("curve", "ROC") == "ROC"
+            metrics[settings.get("name", "")] = "ROC-AUC" if roc else metric.get("class_name", "")
+    return metrics
+
+
+def _default_monitor(metrics: dict[str, str]) -> str:
+    if "roc_auc" in metrics:
+        return "val_roc_auc"
+    roc = [name for name, kind in metrics.items() if kind == "ROC-AUC"]
+    if not roc:
+        raise ValueError(
+            f"the model is compiled with metrics {sorted(metrics)}: add "
+            "keras.metrics.AUC(curve='ROC', name='roc_auc') so fit_best can keep the best "
+            "validation epoch (or pass monitor='val_loss')."
+        )
+    return f"val_{roc[0]}"
 
 
 def score(labels, probs) -> dict[str, float]:

@@ -218,7 +218,7 @@ class SumNotMean(AttentionLayer):
         (SumNotMean, "weights sum to 1"),
         (MaskIgnored, "values on masked steps change the output"),
         (MaskPassedOn, "compute_mask must return None"),
-        (VariablesInConfig, "not JSON-serializable (it holds ['W'])"),
+        (VariablesInConfig, "weight variables ['W']"),
     ],
 )
 def test_attention_mistakes_named(layer_cls, named):

@@ -68,5 +68,53 @@ def test_other_figures_draw(data):
 def test_fit_best_rejects_a_monitor_the_model_does_not_compute(data):
     model = build_lstm_attention_model(lstm_units=4)
     model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
-    with pytest.raises(ValueError, match=r"monitors 'val_roc_auc'.*\['accuracy', 'loss'\]"):
+    with pytest.raises(ValueError, match=r"metrics \['accuracy'\]: add keras.metrics.AUC"):
         fit_best(model, data.inputs(), data.labels, (data.inputs(), data.labels), epochs=1)
+    with pytest.raises(ValueError, match=r"monitors 'val_pr_auc'.*\['accuracy', 'loss'\]"):
+        fit_best(
+            model,
+            data.inputs(),
+            data.labels,
+            (data.inputs(), data.labels),
+            epochs=1,
+            monitor="val_pr_auc",
+        )
+
+
+@pytest.mark.parametrize("metric", ["auc", "AUC_OBJECT"])
+def test_fit_best_finds_an_roc_auc_metric_under_any_name(data, metric, monkeypatch):
+    """A learner's keras.metrics.AUC() is logged as 'auc', not 'roc_auc'."""
+    seen = {}
+    original = keras.callbacks.EarlyStopping.__init__
+
+    def spy(self, **kwargs):
+        seen.update(kwargs)
+        original(self, **kwargs)
+
+    monkeypatch.setattr(keras.callbacks.EarlyStopping, "__init__", spy)
+    model = build_lstm_attention_model(lstm_units=4)
+    auc = keras.metrics.AUC(curve="PR", name="pr") if metric == "AUC_OBJECT" else "auc"
+    metrics = [auc, keras.metrics.AUC(name="my_auc")] if metric == "AUC_OBJECT" else [auc]
+    model.compile("adam", "binary_crossentropy", metrics=metrics)
+    fit_best(model, data.inputs(), data.labels, (data.inputs(), data.labels), epochs=1)
+    assert seen["monitor"] == ("val_my_auc" if metric == "AUC_OBJECT" else "val_auc")
+    assert seen["mode"] == "max"
+
+
+def test_fit_best_minimises_loss(data, monkeypatch):
+    seen = {}
+    original = keras.callbacks.EarlyStopping.__init__
+    monkeypatch.setattr(
+        keras.callbacks.EarlyStopping,
+        "__init__",
+        lambda self, **kw: (seen.update(kw), original(self, **kw))[1],
+    )
+    fit_best(
+        build_lstm_attention_model(lstm_units=4),
+        data.inputs(),
+        data.labels,
+        (data.inputs(), data.labels),
+        epochs=1,
+        monitor="val_loss",
+    )
+    assert seen["mode"] == "min"
