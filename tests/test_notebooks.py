@@ -26,7 +26,7 @@ ARTICLE_QUESTIONS = {
     "05": "编写一个Python程序，使用注意力机制对用户行为序列进行建模。",
     "06": "以下是一个使用LSTM和注意力机制的完整源代码实例",
 }
-CHECK_CALL = re.compile(r"\bcheck_(lstm_classifier|attention_layer|full_model)\(")
+CHECK_CALL = re.compile(r"^(?!\s*def\s).*\bcheck_\w+\(", re.M)  # a call, not a definition
 # a measured-looking number: at least two decimals (0.818, 0.05); versions and
 # cited round figures do not match
 MEASURED = re.compile(r"(?<![\w.])\d+\.\d{2,}(?![\w.])")
