@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.data import LOGIT_INTERCEPT, LOGIT_WEIGHTS, purchase_terms
+from helpers.data import LOGIT_INTERCEPT, LOGIT_WEIGHTS, purchase_probability
 from helpers.sequences import BEHAVIOR_ID, BehaviorSequences, encode_features
 
 __all__ = ["keep_last", "leak_target_event", "shifted_labels", "shuffle_events", "without_mask"]
@@ -125,9 +125,7 @@ def shifted_labels(
     if unknown:
         raise ValueError(f"unknown logit terms {sorted(unknown)}; known: {sorted(new)}")
     new.update(weights or {})
-    terms = purchase_terms(data.behavior_ids, data.lengths)
-    z = intercept + sum(new[name] * value for name, value in terms.items())
-    true_prob = 1.0 / (1.0 + np.exp(-z))
+    true_prob = purchase_probability(data.behavior_ids, data.lengths, new, intercept)
     labels = (np.random.default_rng(seed).random(len(true_prob)) < true_prob).astype(np.int32)
     return labels, true_prob
 

@@ -115,15 +115,26 @@ def purchase_terms(behavior_ids: np.ndarray, lengths: np.ndarray) -> dict[str, n
     }
 
 
-def purchase_logit(behavior_ids: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """``z`` of the module docstring, ``(n,)``."""
+def purchase_logit(
+    behavior_ids: np.ndarray,
+    lengths: np.ndarray,
+    weights: dict[str, float] = LOGIT_WEIGHTS,
+    intercept: float = LOGIT_INTERCEPT,
+) -> np.ndarray:
+    """``z`` of the module docstring, ``(n,)``; other ``weights`` / ``intercept``
+    give a changed purchase process on the same terms (e.g. for concept drift)."""
     terms = purchase_terms(behavior_ids, lengths)
-    return LOGIT_INTERCEPT + sum(LOGIT_WEIGHTS[name] * value for name, value in terms.items())
+    return intercept + sum(weights[name] * value for name, value in terms.items())
 
 
-def purchase_probability(behavior_ids: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+def purchase_probability(
+    behavior_ids: np.ndarray,
+    lengths: np.ndarray,
+    weights: dict[str, float] = LOGIT_WEIGHTS,
+    intercept: float = LOGIT_INTERCEPT,
+) -> np.ndarray:
     """P(purchase | observed behavior sequence) = ``sigmoid(z)``, ``(n,)`` float64."""
-    return 1.0 / (1.0 + np.exp(-purchase_logit(behavior_ids, lengths)))
+    return 1.0 / (1.0 + np.exp(-purchase_logit(behavior_ids, lengths, weights, intercept)))
 
 
 def _zipf_probs(n: int, exponent: float = 1.1) -> np.ndarray:

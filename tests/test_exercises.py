@@ -8,19 +8,16 @@
 """
 
 import re
-from pathlib import Path
 
 import nbformat
 import pytest
 
 from helpers.authoring import BEGIN, END, STUB
+from tests.test_notebooks import CHECK_CALL, ROOT, SOLUTIONS
 
-ROOT = Path(__file__).resolve().parent.parent
-SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
 WITH_EXERCISES = [
     p for p in SOLUTIONS if BEGIN in "".join(c.source for c in nbformat.read(p, 4).cells)
 ]
-CHECK_CALL = re.compile(r"^(?!\s*def\s).*\bcheck_\w+\(", re.M)  # a call, not a definition
 STUB_RE = re.compile(rf"^([ \t]*){re.escape(STUB[0])}\n\1{re.escape(STUB[1])}$", re.M)
 
 
