@@ -465,3 +465,59 @@ def check_full_model(build_fn):
         )
 
     return _checker("check_full_model", body)
+
+
+# --- notebook 03: masked softmax in NumPy ------------------------------------
+
+
+def check_masked_softmax(fn):
+    """Check ``fn(scores, mask) -> weights``, all ``(batch, time)``, the NumPy
+    masked softmax of notebook 03: a softmax over time on the ``True`` steps,
+    exactly 0 on the ``False`` steps, zeros for a row with no real step, no
+    overflow for large scores."""
+    from helpers.scratch import softmax
+
+    scores = np.array([[1.0, 2.0, 3.0, 0.5], [0.0, -1.0, 9.0, 9.0], [2.0, 1.0, 0.0, 0.0]])
+    mask = np.array([[1, 1, 1, 0], [1, 1, 0, 0], [0, 0, 0, 0]], dtype=bool)
+    real_rows = mask.any(axis=1)
+
+    def weights(s):
+        with np.errstate(all="ignore"):  # overflow and 0/0 are reported as mistakes below
+            return np.asarray(fn(s, mask), dtype=float)
+
+    def body(mistakes):
+        w = _run(lambda: weights(scores), "masked_softmax_np(scores, mask)")
+        if w.shape != scores.shape:
+            mistakes.append(f"weights have shape {w.shape}, expected {scores.shape} (batch, time).")
+            return None
+        if np.isnan(w[~real_rows]).any():
+            mistakes.append(
+                "NaN for a row with no real step: its weights must be all zeros "
+                "(avoid -inf - -inf and 0 / 0)."
+            )
+        elif not np.allclose(w[~real_rows], 0):
+            mistakes.append("a row with no real step must give all zeros.")
+        if not np.all(np.nan_to_num(w[~mask], nan=1.0) == 0):
+            mistakes.append(
+                "masked steps get weight: they must get exactly 0 "
+                "(mask the scores before exp, not after the softmax)."
+            )
+        sums = w[real_rows].sum(axis=1)
+        if not np.allclose(sums, 1):
+            mistakes.append(
+                f"rows with real steps sum to {np.round(sums, 3)}, not 1: softmax on the "
+                "wrong axis, or normalised over the padding too?"
+            )
+        moved = _run(lambda: weights(np.where(mask, scores, 50.0)), "changing masked scores")
+        if not mistakes and not np.allclose(moved, w):
+            mistakes.append(
+                "the scores of masked steps change the weights: mask before the max and the sum."
+            )
+        large = _run(lambda: weights(scores + 1000.0), "scores + 1000")
+        if not np.all(np.isfinite(large)):
+            mistakes.append("overflow for large scores: subtract the row max before exp.")
+        if not mistakes and not np.allclose(w, softmax(scores, axis=1, mask=mask)):
+            mistakes.append("the weights differ from a reference masked softmax over time.")
+        return "zero on padding, sums to 1 over real steps, stable, fully masked rows give zeros"
+
+    return _checker("check_masked_softmax", body)

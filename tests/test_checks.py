@@ -2,11 +2,12 @@
 the references, and report an untouched stub as "not attempted yet"."""
 
 import keras
+import numpy as np
 import pytest
 from keras import ops
 
 import helpers
-from helpers import checks
+from helpers import checks, scratch
 from helpers.layers import AttentionLayer, masked_softmax
 from tests.article_code import ArticleAttentionLayer, article_full_model_build, article_q4_build
 
@@ -267,3 +268,63 @@ def test_full_model_mistakes_named(options, named):
         return
     message = rejected(checks.check_full_model, answer)
     assert named in message
+
+
+# ---- notebook 03: the NumPy masked softmax -----------------------------------------
+
+
+def _softmax_time(s):
+    e = np.exp(s - s.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _ignores_mask(s, m):
+    return _softmax_time(s)
+
+
+def _multiplies_after_softmax(s, m):
+    return _softmax_time(s) * m
+
+
+def _no_shift(s, m):
+    e = np.exp(s) * m
+    return e / np.maximum(e.sum(axis=1, keepdims=True), 1e-300)
+
+
+def _minus_inf_nan_row(s, m):
+    return _softmax_time(np.where(m, s, -np.inf))
+
+
+def _wrong_axis(s, m):
+    e = np.exp(np.where(m, s, -np.inf) - 10.0)
+    return e / np.maximum(e.sum(axis=0, keepdims=True), 1e-300)
+
+
+def _masked_reference(s, m):
+    return scratch.softmax(s, axis=1, mask=m)
+
+
+@pytest.mark.parametrize(
+    "answer, named",
+    [
+        (_ignores_mask, "masked steps get weight"),
+        (_multiplies_after_softmax, "not 1"),
+        (_no_shift, "overflow"),
+        (_minus_inf_nan_row, "NaN for a row with no real step"),
+        (_wrong_axis, "wrong axis"),
+    ],
+    ids=["ignores-mask", "mask-after-softmax", "no-max-shift", "nan-row", "wrong-axis"],
+)
+def test_masked_softmax_mistakes_named(answer, named):
+    assert named in rejected(checks.check_masked_softmax, answer)
+
+
+def test_masked_softmax_reference_accepted_and_stub_not_attempted(capsys):
+    assert checks.check_masked_softmax(_masked_reference) is True
+    assert "✓" in capsys.readouterr().out
+
+    def stub(scores, mask):
+        raise NotImplementedError
+
+    assert checks.check_masked_softmax(stub) is False
+    assert checks.NOT_ATTEMPTED in capsys.readouterr().out
