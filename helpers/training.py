@@ -36,7 +36,7 @@ def fit_best(
     """
     import keras
 
-    metrics = _compiled_metrics(model)
+    metrics = compiled_metrics(model)
     names = {"loss", *metrics}
     monitor = monitor or _default_monitor(metrics)
     wanted = monitor.removeprefix("val_")
@@ -60,8 +60,12 @@ def fit_best(
     return model, history, time.perf_counter() - start
 
 
-def _compiled_metrics(model) -> dict[str, str]:
-    """{metric name: class name} of the metrics ``model`` was compiled with."""
+def compiled_metrics(model) -> dict[str, str]:
+    """{metric name: kind} of the metrics ``model`` was compiled with.
+
+    The kind is "ROC-AUC" for ``keras.metrics.AUC`` on the ROC curve (its default,
+    and the string "auc"), otherwise the metric's class name ("AUC" for a PR-curve
+    AUC) or the string it was given ("accuracy")."""
     config = model.get_compile_config() if getattr(model, "compiled", False) else None
     if not config:
         raise ValueError("fit_best needs a compiled model: call model.compile(...) first")

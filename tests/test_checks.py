@@ -140,6 +140,10 @@ def classifier(
         ({"activation": None}, "activation='sigmoid'"),
         ({"loss": "mse"}, "binary_crossentropy"),
         ({"metrics": ["accuracy"]}, "accuracy is 96%"),
+        # the name is not the metric: a precision metric called "auc" is still not an AUC
+        ({"metrics": [keras.metrics.Precision(name="auc")]}, "accuracy is 96%"),
+        ({"metrics": [keras.metrics.AUC(curve="PR", name="pr")]}, None),  # a PR-AUC is enough
+        ({"metrics": ["auc"]}, None),
         ({"fixed_shape": (12, 8)}, "build_fn(7, 3)"),
     ],
 )
@@ -257,6 +261,10 @@ def full_model(*, mask_zero=True, dtype="int32", attention=True, metrics=None):
         ({"dtype": "float32"}, "ids must be integers"),
         ({"attention": False}, "no attention layer"),
         ({"metrics": ["accuracy"]}, "accuracy is 96%"),
+        # the name is not the metric: a precision metric called "auc" is still not an AUC
+        ({"metrics": [keras.metrics.Precision(name="auc")]}, "accuracy is 96%"),
+        ({"metrics": [keras.metrics.AUC(curve="PR", name="pr")]}, None),  # a PR-AUC is enough
+        ({"metrics": ["auc"]}, None),
     ],
 )
 def test_full_model_mistakes_named(options, named):
