@@ -25,6 +25,7 @@ ARTICLE_QUESTIONS = {
     "04": "编写一个Python程序，使用LSTM对用户行为序列进行分类。",
     "05": "编写一个Python程序，使用注意力机制对用户行为序列进行建模。",
     "06": "以下是一个使用LSTM和注意力机制的完整源代码实例",
+    "09": "通过这些面试题和算法编程题",
 }
 CHECK_CALL = re.compile(r"^(?!\s*def\s).*\bcheck_\w+\(", re.M)  # a call, not a definition
 # a measured-looking number: at least two decimals (0.818, 0.05); versions and
