@@ -1,11 +1,12 @@
 # make lab   — set up .venv (first time, or when requirements change) and open JupyterLab
 # make test  — same set-up, then the whole test suite (unit tests + every notebook under nbval)
+# make workspace / check-setup / html — personal copy of the notebooks, laptop check, HTML edition
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test benchmark notebooks clean
+.PHONY: lab workspace check-setup test benchmark notebooks html clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; ok = (3, 10) <= v <= (3, 13); \
@@ -15,8 +16,16 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet -r requirements.txt
 	@touch $(STAMP)
 
+# Opens your workspace (my-work/, made by `make workspace`) when it exists.
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/
+	@if [ -d my-work ]; then dir=my-work/; else dir=notebooks/; fi; \
+	  echo "Opening $$dir"; $(VENV)/bin/jupyter lab $$dir
+
+workspace: $(STAMP)
+	$(PY) -m helpers.workspace
+
+check-setup: $(STAMP)
+	$(PY) -m helpers.doctor
 
 test: $(STAMP)
 	$(PY) -m ruff check helpers tests
@@ -27,6 +36,9 @@ benchmark: $(STAMP)
 
 notebooks: $(STAMP)
 	$(PY) -m helpers.authoring
+
+html: $(STAMP)
+	$(PY) -m helpers.html_edition
 
 clean:
 	rm -rf $(VENV)
