@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.loaders import load_retailrocket_events, load_taobao_user_behavior
+from helpers.loaders import load_cdnow, load_retailrocket_events, load_taobao_user_behavior
 from helpers.sequences import (
     BEHAVIOR_ID,
     BEHAVIORS,
@@ -57,6 +57,7 @@ __all__ = [
     "N_FEATURES",
     "N_ITEMS",
     "BehaviorSequences",
+    "load_cdnow",
     "load_retailrocket_events",
     "load_taobao_user_behavior",
     "make_dataset",

@@ -1,6 +1,6 @@
 """Load real e-commerce behavior logs into :class:`~helpers.sequences.BehaviorSequences`.
 
-Two public datasets are supported:
+Two public behavior logs are supported:
 
 * :func:`load_taobao_user_behavior` reads Taobao ``UserBehavior.csv`` (Tianchi / Alibaba):
   no header, lines ``user_id,item_id,category_id,behavior_type,timestamp`` with
@@ -9,6 +9,10 @@ Two public datasets are supported:
   ``timestamp,visitorid,event,itemid,transactionid``, timestamps in milliseconds, ``event``
   one of ``view, addtocart, transaction`` (read as pv, cart, buy). The file has no
   categories, so every real event gets category id 1.
+
+A third, :func:`load_cdnow`, reads the CDNOW purchase log (shipped inside the ``lifetimes``
+package) into a plain purchase table; :mod:`helpers.churn` turns it into weekly sequences.
+It is described in its own section at the end of this module.
 
 How a log becomes a labelled dataset (the same for both files):
 
@@ -331,3 +335,134 @@ def _frequency_ids(values: np.ndarray, max_items: int) -> np.ndarray:
     # stable sort of the (ascending) uniques: equally frequent ids keep smaller-id-first
     top = uniques[np.argsort(-counts, kind="stable")[:max_items]]
     return pd.Index(top).get_indexer(values) + 2  # get_indexer gives -1 (→ 1) when not in top
+
+
+# --- CDNOW: a purchase log, read as a table (helpers.churn turns it into sequences) ---
+
+CDNOW_HEADER = ("customer_id", "date", "number_of_cds", "dollar_value")
+CDNOW_EXAMPLE = " 00001 19970101  1   11.77"
+CDNOW_PACKAGE_FILE = "lifetimes/datasets/CDNOW_master.txt"
+CDNOW_INSTALL = "pip install lifetimes==0.11.3"
+# one data line: customer id, date YYYYMMDD, CDs bought, dollars spent; any whitespace between
+_CDNOW_LINE = r"\s*\d{1,18}\s+\d{8}\s+\d{1,9}\s+\d{1,12}(?:\.\d*)?\s*"
+
+
+def cdnow_path() -> Path:
+    """Where the installed ``lifetimes`` package keeps ``CDNOW_master.txt``.
+
+    Found through the package's installed-file metadata, *without importing* ``lifetimes``
+    (importing it loads its model-fitting stack, which we do not need). Raises
+    ``FileNotFoundError`` with the install command when the package or the file is missing.
+    """
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        path = Path(distribution("lifetimes").locate_file(CDNOW_PACKAGE_FILE))
+    except PackageNotFoundError:
+        raise FileNotFoundError(
+            "load_cdnow() reads CDNOW_master.txt from the 'lifetimes' package, which is not "
+            f"installed. Run `{CDNOW_INSTALL}` (or pass path= to your own copy of the file)."
+        ) from None
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path}: not found in the installed 'lifetimes' package. Run `{CDNOW_INSTALL}` "
+            "(the version that ships the file), or pass path= to your own copy."
+        )
+    return path
+
+
+def load_cdnow(path=None, *, nrows=None) -> pd.DataFrame:
+    """The CDNOW purchase log (Fader & Hardie's "CDNOW master" file) as a DataFrame.
+
+    The file is whitespace-separated text with a header line,
+    ``customer_id date number_of_cds dollar_value``, then one purchase a line, e.g.
+    ``00001 19970101  1   11.77``. The full file holds 69,659 purchases by 23,570 customers
+    who all bought for the first time in January–March 1997, followed until June 1998.
+
+    Args:
+        path: the file; by default the copy shipped inside the installed ``lifetimes``
+            package (:func:`cdnow_path`).
+        nrows: read only the first ``nrows`` purchases (after the header).
+
+    Returns:
+        One row per purchase, in file order: ``customer_id`` int64, ``date`` datetime64,
+        ``number_of_cds`` int64, ``dollar_value`` float64.
+
+    Raises ``FileNotFoundError`` (no file / package) or ``ValueError`` naming the file, the
+    1-based line number (the header is line 1) and the line, with the expected format.
+    """
+    path = cdnow_path() if path is None else Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path}: no such file. Expected CDNOW_master.txt (lines like {CDNOW_EXAMPLE!r}); "
+            f"`{CDNOW_INSTALL}` ships a copy, which load_cdnow() uses when path is None"
+        )
+    try:  # whole lines first (sep="\0" never occurs in text), so every line can be checked
+        lines = pd.read_csv(
+            path,
+            header=None,
+            names=["line"],
+            sep="\0",
+            dtype=str,
+            na_filter=False,
+            quoting=csv.QUOTE_NONE,
+            skip_blank_lines=False,
+            index_col=False,
+            nrows=None if nrows is None else nrows + 1,
+        )["line"]
+    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path} cannot be read as CDNOW text: {err}") from None
+    except pd.errors.EmptyDataError:
+        lines = pd.Series([], dtype=str)
+    if lines.empty or tuple(lines.iloc[0].split()) != CDNOW_HEADER:
+        found = lines.iloc[0][:200] if len(lines) else "an empty file"
+        raise ValueError(
+            f"{path}, line 1: expected the CDNOW header {' '.join(CDNOW_HEADER)!r}, found {found!r}"
+        )
+    lines = lines.iloc[1:]
+    lines = lines[lines.str.strip() != ""]  # blank lines (often one at the end) carry nothing
+    if lines.empty:
+        raise ValueError(
+            f"{path}: no purchases after the header; expected lines like {CDNOW_EXAMPLE!r}"
+        )
+    bad = ~lines.str.fullmatch(_CDNOW_LINE)
+    if bad.any():
+        row = bad.idxmax()
+        raise ValueError(_cdnow_bad_line(path, row + 1, lines[row]))
+    fields = lines.str.split(expand=True)
+    dates = pd.to_datetime(fields[1], format="%Y%m%d", errors="coerce")
+    if dates.isna().any():
+        row = dates.isna().idxmax()
+        raise ValueError(_cdnow_bad_line(path, row + 1, lines[row]))
+    return pd.DataFrame(
+        {
+            "customer_id": fields[0].astype("int64"),
+            "date": dates,
+            "number_of_cds": fields[2].astype("int64"),
+            "dollar_value": fields[3].astype("float64"),
+        }
+    ).reset_index(drop=True)
+
+
+def _cdnow_bad_line(path, line_no: int, line: str) -> str:
+    """Say in words what is wrong with a CDNOW line (see :func:`load_cdnow`)."""
+    values = line.split()
+    if len(values) != len(CDNOW_HEADER):
+        problem = (
+            f"expected {len(CDNOW_HEADER)} whitespace-separated fields "
+            f"({' '.join(CDNOW_HEADER)}), found {len(values)}"
+        )
+    elif not re.fullmatch(r"\d{1,18}", values[0]):
+        problem = f"customer_id {values[0]!r} is not a non-negative integer"
+    elif not re.fullmatch(r"\d{8}", values[1]) or pd.isna(
+        pd.to_datetime(values[1], format="%Y%m%d", errors="coerce")
+    ):
+        problem = f"date {values[1]!r} is not a calendar date written YYYYMMDD"
+    elif not re.fullmatch(r"\d{1,9}", values[2]):
+        problem = f"number_of_cds {values[2]!r} is not a non-negative integer"
+    else:
+        problem = f"dollar_value {values[3]!r} is not a non-negative number like 11.77"
+    return (
+        f"{path}, line {line_no}: {problem}. The line is {line[:200]!r}; "
+        f"a valid CDNOW_master.txt line looks like {CDNOW_EXAMPLE!r}"
+    )

@@ -1,0 +1,351 @@
+"""Churn from a purchase log: weekly sequences, RFM features and labels, leakage-free.
+
+The setting is the one of Fader, Hardie & Lee (2005) on the CDNOW log
+(:func:`helpers.loaders.load_cdnow`): a *non-contractual* business, where a customer never
+says "I quit", so "churned" can only mean "did not buy again within a given window".
+
+Time is split at a **cutoff** (by default 39 weeks after 1 January 1997, i.e. 1 October 1997):
+
+* **calibration period** ``[start, cutoff)``: weeks 1..39, the only purchases any feature
+  may use. Week ``w`` (1-based) holds the days ``start + 7(w-1)`` .. ``start + 7w - 1``.
+* **holdout period** ``[cutoff, cutoff + 39 weeks)`` = 1 Oct 1997 .. 30 Jun 1998: used only
+  for the label ``buys_again = 1`` if the customer buys anything in it, else 0
+  (churned = 0). Purchases after the holdout are ignored.
+
+Every feature function takes the *whole* log and the cutoff and drops the purchases at or
+after the cutoff itself, so no caller can leak the future by passing the wrong table.
+
+Two views of each customer's calibration history:
+
+* :func:`weekly_sequences` — ``(n, weeks, 5)`` floats for an LSTM, one step per week from
+  the customer's first purchase week to week 39, post-padded with all-zero rows (masked).
+* :func:`rfm_features` — recency, frequency, monetary value and age: the classic summary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+import pandas as pd
+
+START = pd.Timestamp("1997-01-01")  # CDNOW's first day; week 1 starts here
+CALIBRATION_WEEKS = 39
+HOLDOUT_WEEKS = 39
+
+# per-week features of weekly_sequences, in this order
+SEQUENCE_FEATURES = ("log_orders", "log_cds", "log_dollars", "observed", "weeks_to_cutoff")
+RFM_FEATURES = ("recency_weeks", "frequency", "monetary", "age_weeks")
+_COLUMNS = ("customer_id", "date", "number_of_cds", "dollar_value")
+
+
+def cutoff_date(start=START, calibration_weeks: int = CALIBRATION_WEEKS) -> pd.Timestamp:
+    """First day of the holdout: ``start + 7 * calibration_weeks`` days (1997-10-01)."""
+    return pd.Timestamp(start) + pd.Timedelta(weeks=calibration_weeks)
+
+
+def _before(purchases: pd.DataFrame, cutoff, start=None) -> pd.DataFrame:
+    """The purchases strictly before ``cutoff`` (and at or after ``start``, when given)."""
+    missing = [c for c in _COLUMNS if c not in purchases.columns]
+    if missing:
+        raise ValueError(
+            f"purchases need the columns {list(_COLUMNS)} (as load_cdnow returns); "
+            f"missing {missing}"
+        )
+    if start is not None and (purchases["date"] < start).any():
+        first = purchases["date"].min().date()
+        raise ValueError(f"a purchase on {first} is before the start {pd.Timestamp(start).date()}")
+    return purchases[purchases["date"] < cutoff]
+
+
+def weekly_sequences(
+    purchases: pd.DataFrame, customers, *, start=START, weeks: int = CALIBRATION_WEEKS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each customer's weekly history before the cutoff ``start + weeks`` weeks.
+
+    Step 0 is the week of the customer's first purchase, the last real step is week
+    ``weeks`` (the last week before the cutoff); a customer whose first purchase is in week
+    ``f`` (1-based) has ``weeks - f + 1`` real steps, then all-zero padding
+    (``keras.layers.Masking(0.0)`` skips it). Features per step (``SEQUENCE_FEATURES``):
+    ``log1p`` of the week's number of purchase lines, CDs and dollars; ``observed`` = 1 on
+    every real step (so a week without purchases is not mistaken for padding); and
+    ``weeks_to_cutoff`` = (weeks left before the cutoff, this one included) / ``weeks``.
+
+    Args:
+        purchases: the log (columns of :func:`~helpers.loaders.load_cdnow`); purchases at or
+            after the cutoff are ignored.
+        customers: ``(n,)`` customer ids, the rows of the result; each needs a purchase
+            before the cutoff.
+
+    Returns:
+        ``(sequences (n, weeks, 5) float32, lengths (n,) int32)``.
+    """
+    before = _before(purchases, cutoff_date(start, weeks), start)
+    customers = np.asarray(customers)
+    row = pd.Index(customers).get_indexer(before["customer_id"])
+    before, row = before[row >= 0], row[row >= 0]
+    week = ((before["date"] - pd.Timestamp(start)).dt.days // 7).to_numpy()  # 0-based
+    first_week = np.full(len(customers), weeks)
+    np.minimum.at(first_week, row, week)
+    if (first_week == weeks).any():
+        absent = customers[first_week == weeks][:5].tolist()
+        raise ValueError(f"customers without a purchase before the cutoff, e.g. {absent}")
+    step = week - first_week[row]
+
+    totals = np.zeros((len(customers), weeks, 3))
+    values = np.column_stack(
+        [np.ones(len(before)), before["number_of_cds"], before["dollar_value"]]
+    )
+    np.add.at(totals, (row, step), values)
+    lengths = weeks - first_week
+    real = np.arange(weeks)[None, :] < lengths[:, None]
+    week_of_step = first_week[:, None] + np.arange(weeks)[None, :]  # 0-based calendar week
+    sequences = np.concatenate(
+        [
+            np.log1p(totals),
+            real[..., None].astype(float),
+            ((weeks - week_of_step) / weeks)[..., None],
+        ],
+        axis=-1,
+    )
+    return (sequences * real[..., None]).astype(np.float32), lengths.astype(np.int32)
+
+
+def rfm_features(purchases: pd.DataFrame, customers, cutoff) -> pd.DataFrame:
+    """Recency, frequency, monetary value and age of each customer at ``cutoff``.
+
+    Counted in purchase *days* (several lines on one day are one visit), as Fader, Hardie &
+    Lee do, from the purchases strictly before ``cutoff`` only:
+
+    * ``recency_weeks``: weeks from the last purchase day to the cutoff;
+    * ``frequency``: *repeat* purchase days (purchase days − 1; the ``x`` of Pareto/NBD);
+    * ``monetary``: mean dollars per purchase day;
+    * ``age_weeks``: weeks from the first purchase day to the cutoff (``T``).
+
+    Returns a DataFrame with columns ``RFM_FEATURES``, indexed by ``customers``, in that order.
+    """
+    before = _before(purchases, cutoff)
+    days = before.groupby(["customer_id", "date"])["dollar_value"].sum().reset_index()
+    per_customer = days.groupby("customer_id").agg(
+        first=("date", "min"),
+        last=("date", "max"),
+        n_days=("date", "size"),
+        dollars=("dollar_value", "sum"),
+    )
+    per_customer = per_customer.reindex(pd.Index(np.asarray(customers), name="customer_id"))
+    if per_customer["n_days"].isna().any():
+        absent = per_customer.index[per_customer["n_days"].isna()][:5].tolist()
+        raise ValueError(f"customers without a purchase before the cutoff, e.g. {absent}")
+    cutoff = pd.Timestamp(cutoff)
+    return pd.DataFrame(
+        {
+            "recency_weeks": (cutoff - per_customer["last"]).dt.days / 7,
+            "frequency": per_customer["n_days"] - 1,
+            "monetary": per_customer["dollars"] / per_customer["n_days"],
+            "age_weeks": (cutoff - per_customer["first"]).dt.days / 7,
+        }
+    )
+
+
+def rfm_matrix(rfm: pd.DataFrame) -> np.ndarray:
+    """Model input ``(n, 4)`` from :func:`rfm_features`: frequency and monetary value are
+    long-tailed, so they enter as ``log1p``; a ``StandardScaler`` follows in the pipeline."""
+    return np.column_stack(
+        [
+            rfm["recency_weeks"],
+            np.log1p(rfm["frequency"]),
+            np.log1p(rfm["monetary"]),
+            rfm["age_weeks"],
+        ]
+    )
+
+
+def buys_again(purchases: pd.DataFrame, customers, cutoff, end) -> np.ndarray:
+    """Label ``(n,)`` int32: 1 if the customer buys anything in ``[cutoff, end)``, else 0."""
+    window = purchases[(purchases["date"] >= cutoff) & (purchases["date"] < end)]
+    return np.isin(np.asarray(customers), window["customer_id"].unique()).astype(np.int32)
+
+
+@dataclass
+class ChurnData:
+    """One row per customer: calibration-period inputs and the holdout label.
+
+    Attributes:
+        customer_ids: ``(n,)`` int64, sorted.
+        sequences: ``(n, weeks, len(SEQUENCE_FEATURES))`` float32, post-padded with zeros.
+        lengths: ``(n,)`` int32, real weekly steps (first purchase week .. last week).
+        rfm: DataFrame ``(n, 4)``, columns ``RFM_FEATURES``.
+        labels: ``(n,)`` int32, 1 = buys again in the holdout, 0 = churned.
+    """
+
+    customer_ids: np.ndarray
+    sequences: np.ndarray
+    lengths: np.ndarray
+    rfm: pd.DataFrame
+    labels: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def subset(self, index) -> ChurnData:
+        """Rows ``index`` (integer array or boolean mask) as a new object."""
+        values = {}
+        for field in fields(self):
+            value = getattr(self, field.name)
+            values[field.name] = value.iloc[index] if field.name == "rfm" else value[index]
+        return ChurnData(**values)
+
+
+def build_churn_dataset(
+    purchases: pd.DataFrame,
+    *,
+    start=START,
+    calibration_weeks: int = CALIBRATION_WEEKS,
+    holdout_weeks: int = HOLDOUT_WEEKS,
+) -> ChurnData:
+    """Customers who bought before the cutoff → sequences, RFM and "buys again" labels.
+
+    The cutoff is ``start + calibration_weeks`` weeks; the label window is the
+    ``holdout_weeks`` weeks after it (see the module docstring).
+    """
+    cutoff = cutoff_date(start, calibration_weeks)
+    end = cutoff + pd.Timedelta(weeks=holdout_weeks)
+    customers = np.sort(_before(purchases, cutoff, start)["customer_id"].unique())
+    if len(customers) == 0:
+        raise ValueError(f"no purchases before the cutoff {cutoff.date()}")
+    sequences, lengths = weekly_sequences(
+        purchases, customers, start=start, weeks=calibration_weeks
+    )
+    return ChurnData(
+        customer_ids=customers.astype(np.int64),
+        sequences=sequences,
+        lengths=lengths,
+        rfm=rfm_features(purchases, customers, cutoff),
+        labels=buys_again(purchases, customers, cutoff, end),
+    )
+
+
+def split_customers(n: int, fractions=(0.6, 0.2, 0.2), seed: int = 0) -> tuple[np.ndarray, ...]:
+    """Random disjoint row indices (sorted) for train / validation / test customers.
+
+    Customers are independent of one another, so a random split by customer is enough for
+    model selection; the *time* split (cutoff) is what keeps the future out of the inputs.
+    """
+    fractions = np.asarray(fractions, dtype=float)
+    if fractions.ndim != 1 or np.any(fractions <= 0) or not np.isclose(fractions.sum(), 1.0):
+        raise ValueError(f"fractions must be positive and sum to 1, got {fractions.tolist()}")
+    rows = np.random.default_rng(seed).permutation(n)
+    cuts = np.round(np.cumsum(fractions)[:-1] * n).astype(int)
+    return tuple(np.sort(part) for part in np.split(rows, cuts))
+
+
+def build_lstm_attention_classifier(
+    timesteps: int | None = None,
+    n_features: int = len(SEQUENCE_FEATURES),
+    *,
+    units: int = 32,
+    learning_rate: float = 3e-3,
+):
+    """Float steps ``(batch, timesteps, n_features)`` → ``(batch, 1)``, LSTM + attention.
+
+    :func:`helpers.build_lstm_classifier` with attention pooling over all LSTM outputs
+    instead of the last state: ``Masking(0.0)`` → ``LSTM(return_sequences=True)`` →
+    :class:`~helpers.layers.AttentionLayer` (named ``attention``, so
+    :func:`helpers.models.attention_explainer` can read its weights) → ``Dense(1, sigmoid)``.
+    Compiled like the other builders (Adam, binary cross-entropy, ROC-AUC / PR-AUC).
+    """
+    import keras
+
+    from helpers.layers import AttentionLayer
+    from helpers.models import _compile  # the same optimizer and metric names everywhere
+
+    inputs = keras.Input((timesteps, n_features), name="features")
+    x = keras.layers.Masking(0.0, name="masking")(inputs)
+    x = keras.layers.LSTM(units, return_sequences=True, name="lstm")(x)
+    context, _ = AttentionLayer(return_attention=True, name="attention")(x)
+    outputs = keras.layers.Dense(1, activation="sigmoid", name="buys_again")(context)
+    return _compile(keras.Model(inputs, outputs, name="lstm_attention_classifier"), learning_rate)
+
+
+# --- exercise checker (the protocol of helpers.checks, without importing Keras) ---
+
+NOT_ATTEMPTED = "not attempted yet"
+
+
+def _probe_log() -> tuple[pd.DataFrame, list[int], pd.Timestamp]:
+    """A tiny log with the traps an RFM function can fall into, its customers and cutoff.
+
+    Customer 7 buys twice on one day (two lines), customer 5 once; both buy again after the
+    cutoff, and the log ends weeks after the cutoff.
+    """
+    rows = [
+        (7, "1997-01-02", 1, 10.0),
+        (7, "1997-01-20", 2, 20.0),
+        (7, "1997-01-20", 1, 6.0),
+        (5, "1997-01-09", 3, 30.0),
+        (7, "1997-02-03", 1, 50.0),  # at the cutoff: holdout
+        (5, "1997-03-01", 4, 80.0),  # holdout, the last date in the log
+    ]
+    log = pd.DataFrame(rows, columns=list(_COLUMNS))
+    log["date"] = pd.to_datetime(log["date"])
+    return log, [7, 5], pd.Timestamp("1997-02-03")
+
+
+def check_rfm_features(rfm_fn) -> bool:
+    """Check ``rfm_fn(purchases, customers, cutoff)`` against :func:`rfm_features`.
+
+    Prints a ``✓`` line and returns ``True`` when right; raises ``AssertionError`` naming the
+    mistake (leakage first); prints "not attempted yet" and returns ``False`` when the answer
+    still raises ``NotImplementedError``.
+    """
+    name = "check_rfm_features"
+    log, customers, cutoff = _probe_log()
+    try:
+        got = rfm_fn(log.copy(), list(customers), cutoff)
+        calibration_only = rfm_fn(log[log["date"] < cutoff].copy(), list(customers), cutoff)
+    except NotImplementedError:
+        print(
+            f"{name}: {NOT_ATTEMPTED} (the exercise still raises NotImplementedError). "
+            "The cells below use the reference helpers.churn.rfm_features."
+        )
+        return False
+    expected = rfm_features(log, customers, cutoff)
+    if not isinstance(got, pd.DataFrame) or list(got.index) != customers:
+        raise AssertionError(
+            f"{name}: expected a DataFrame indexed by the customers {customers} in that order "
+            f"(e.g. .reindex(customers)); got {type(got).__name__} "
+            f"with index {list(getattr(got, 'index', []))}"
+        )
+    missing = [c for c in RFM_FEATURES if c not in got.columns]
+    if missing:
+        raise AssertionError(f"{name}: columns {missing} are missing; expected {RFM_FEATURES}")
+    got = got[list(RFM_FEATURES)].astype(float)
+    if not np.allclose(got.to_numpy(), calibration_only[list(RFM_FEATURES)].astype(float)):
+        raise AssertionError(
+            f"{name}: LEAKAGE. The features change when purchases at or after the cutoff are "
+            "removed from the log, so they use the future the label is made of. Keep only "
+            "purchases[purchases['date'] < cutoff] before computing anything."
+        )
+    mistakes = []
+    lines = log[log["date"] < cutoff].groupby("customer_id").size().reindex(customers)
+    for column in RFM_FEATURES:
+        mine, right = got[column].to_numpy(), expected[column].to_numpy(dtype=float)
+        if np.allclose(mine, right):
+            continue
+        hint = ""
+        if column == "frequency" and np.allclose(mine, right + 1):
+            hint = " It counts every purchase day; frequency counts *repeat* days (days - 1)."
+        elif column == "frequency" and np.allclose(mine, lines - 1):
+            hint = " It counts lines; several lines on one day are one purchase day."
+        elif column == "monetary" and np.allclose(mine, [12.0, 30.0]):
+            hint = " It averages lines; add up each day's lines first (mean per purchase day)."
+        elif column in ("recency_weeks", "age_weeks") and np.allclose(mine, right * 7):
+            hint = " It is in days; divide by 7 for weeks."
+        mistakes.append(
+            f"{column}: expected {right.round(4).tolist()}, got {mine.round(4).tolist()}.{hint}"
+        )
+    if mistakes:
+        listed = "\n".join(f"  {i}. {m}" for i, m in enumerate(mistakes, 1))
+        raise AssertionError(f"{name}: {len(mistakes)} problem(s) found\n{listed}")
+    print(f"✓ {name}: no leakage, recency / frequency / monetary / age match the reference")
+    return True
