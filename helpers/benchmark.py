@@ -35,7 +35,7 @@ def _scores(labels, probs, data_test):
 
 def run(n_sequences=N_SEQUENCES, seed=0, epochs=EPOCHS, quiet=True) -> list[dict]:
     """Train and score every model; returns one dict per model."""
-    from helpers import models
+    from helpers import models, transformers
     from helpers.data import make_dataset, split_by_user
     from helpers.setup import setup_notebook
     from helpers.training import fit_best
@@ -65,6 +65,8 @@ def run(n_sequences=N_SEQUENCES, seed=0, epochs=EPOCHS, quiet=True) -> list[dict
         ),
         "lstm_last_state": (models.build_lstm_last_state_model, lambda d: d.inputs()),
         "lstm_attention": (models.build_lstm_attention_model, lambda d: d.inputs()),
+        # notebook 07: self-attention over the same ids instead of the LSTM
+        "bst_transformer": (transformers.build_bst_classifier, lambda d: d.inputs()),
     }
     for name, (build, inputs) in keras_models.items():
         model, _, seconds = fit_best(

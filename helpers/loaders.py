@@ -158,20 +158,8 @@ def _read_events(path, fmt: _Format, chunksize, nrows):
     unit), in file order. Raises ``ValueError`` naming the file and line of the first bad line.
     """
     n_header = 0 if fmt.header is None else 1
-    # First read whole lines (sep="\0" never occurs in text): pandas silently fills missing
-    # trailing fields, so we count fields ourselves. With blank lines kept, row i is line i+1.
-    reader = pd.read_csv(
-        path,
-        header=None,
-        names=["line"],
-        sep="\0",
-        dtype=str,
-        na_filter=False,
-        quoting=csv.QUOTE_NONE,
-        skip_blank_lines=False,
-        index_col=False,
-        chunksize=chunksize,
-        nrows=None if nrows is None else nrows + n_header,
+    reader = _read_lines(
+        path, chunksize=chunksize, nrows=None if nrows is None else nrows + n_header
     )
     pattern = _line_pattern(fmt)
     int_fields = [f for f in fmt.roles.values() if f != fmt.roles["behavior"]]
@@ -219,6 +207,28 @@ def _read_events(path, fmt: _Format, chunksize, nrows):
         raise ValueError(
             f"{path}: no events in the file; expected {header}{fmt.name} lines like {fmt.example!r}"
         )
+
+
+def _read_lines(path, *, chunksize=None, nrows=None):
+    """The file as one text column ``line`` (a DataFrame, or an iterator of chunks).
+
+    Whole lines, not fields (``sep="\\0"`` never occurs in text): pandas silently fills
+    missing trailing fields, so the loaders count fields themselves. Blank lines are
+    kept, so row ``i`` is line ``i + 1`` of the file.
+    """
+    return pd.read_csv(
+        path,
+        header=None,
+        names=["line"],
+        sep="\0",
+        dtype=str,
+        na_filter=False,
+        quoting=csv.QUOTE_NONE,
+        skip_blank_lines=False,
+        index_col=False,
+        chunksize=chunksize,
+        nrows=nrows,
+    )
 
 
 def _line_pattern(fmt: _Format) -> str:
@@ -397,19 +407,8 @@ def load_cdnow(path=None, *, nrows=None) -> pd.DataFrame:
             f"{path}: no such file. Expected CDNOW_master.txt (lines like {CDNOW_EXAMPLE!r}); "
             f"`{CDNOW_INSTALL}` ships a copy, which load_cdnow() uses when path is None"
         )
-    try:  # whole lines first (sep="\0" never occurs in text), so every line can be checked
-        lines = pd.read_csv(
-            path,
-            header=None,
-            names=["line"],
-            sep="\0",
-            dtype=str,
-            na_filter=False,
-            quoting=csv.QUOTE_NONE,
-            skip_blank_lines=False,
-            index_col=False,
-            nrows=None if nrows is None else nrows + 1,
-        )["line"]
+    try:  # whole lines first, so every line can be checked
+        lines = _read_lines(path, nrows=None if nrows is None else nrows + 1)["line"]
     except (pd.errors.ParserError, UnicodeDecodeError) as err:
         raise ValueError(f"{path} cannot be read as CDNOW text: {err}") from None
     except pd.errors.EmptyDataError:

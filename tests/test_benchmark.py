@@ -24,7 +24,7 @@ def results():
 
 def test_json_lists_required_models_and_fields(results):
     names = [row["model"] for row in results]
-    assert "lstm" in names
+    assert "lstm" in names and "bst_transformer" in names
     assert any(name.startswith("lstm_attention") for name in names)
     assert any(not row["order_aware"] for row in results)
     for row in results:

@@ -16,19 +16,9 @@ from helpers import quiz
 from helpers.quiz import MultipleChoice, Numeric
 
 ROOT = Path(__file__).resolve().parent.parent
-# Every notebook the collection has or will have; a question must point to one of them.
-EXPECTED_NOTEBOOKS = [
-    "00_start_here",
-    "01_challenges",
-    "02_lstm",
-    "03_attention",
-    "04_lstm_classifier",
-    "05_attention_layer",
-    "06_full_model",
-    "07_transformers_and_large_models",
-    "08_real_data_churn",
-    "09_mock_interview",
-]
+# Every notebook of the collection; a question must point to one of them, and
+# helpers.quiz must list them all (a new notebook gets questions too).
+EXPECTED_NOTEBOOKS = [p.stem for p in sorted((ROOT / "solutions").glob("*.ipynb"))]
 ITEMS = {item.id: item for item in quiz.QUIZ}
 
 
