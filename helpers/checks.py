@@ -32,7 +32,7 @@ class _NotAttempted(Exception):
     """The learner's code raised NotImplementedError: the stub is untouched."""
 
 
-def _run(step, description):
+def run_probe(step, description):
     """Run one probe; turn NotImplementedError into _NotAttempted, other errors
     into an AssertionError that says which probe crashed and how."""
     try:
@@ -71,7 +71,7 @@ def _report(name, mistakes, passed_note):
     return True
 
 
-def _checker(name, body):
+def run_checker(name, body):
     """Run ``body(mistakes)``; handle not-attempted and crashes uniformly."""
     mistakes = []
     try:
@@ -209,7 +209,7 @@ def check_lstm_classifier(build_fn):
         rng = np.random.default_rng(0)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            model = _run(lambda: build_fn(12, 8), "build_fn(timesteps=12, n_features=8)")
+            model = run_probe(lambda: build_fn(12, 8), "build_fn(timesteps=12, n_features=8)")
         if not isinstance(model, keras.Model):
             raise AssertionError(f"build_fn must return a keras.Model, got {type(model).__name__}.")
         if any("input_shape" in str(w.message) for w in caught):
@@ -235,27 +235,27 @@ def check_lstm_classifier(build_fn):
         mistakes += _compile_problems(model)
 
         x = rng.normal(size=(16, 12, 8)).astype("float32")
-        predictions = _run(lambda: model.predict(x, verbose=0), "model.predict on (16, 12, 8)")
+        predictions = run_probe(lambda: model.predict(x, verbose=0), "model.predict on (16, 12, 8)")
         mistakes += _output_problems(model, predictions)
 
         def predict(batch):
             return model.predict(batch, verbose=0)
 
-        gap = _run(lambda: _padding_gap(predict, x[0, :5], 12), "predict on padded sequences")
+        gap = run_probe(lambda: _padding_gap(predict, x[0, :5], 12), "predict on padded sequences")
         if gap > 1e-6:  # a masked model gives the same number (measured: exactly 0)
             mistakes.append(
                 f"zero padding changes the prediction (by {gap:.2g} when the same 5 events "
                 "are padded at the end instead of the start): put "
                 "keras.layers.Masking(mask_value=0.0) right after the Input."
             )
-        other = _run(lambda: build_fn(7, 3), "build_fn(timesteps=7, n_features=3)")
+        other = run_probe(lambda: build_fn(7, 3), "build_fn(timesteps=7, n_features=3)")
         if _io_shape(other, "inputs") != (None, 7, 3):
             mistakes.append(
                 f"build_fn(7, 3) gave an input shaped {_io_shape(other, 'inputs')}; "
                 "expected (None, 7, 3)."
             )
         labels = (rng.random(16) < 0.5).astype("float32")
-        history = _run(
+        history = run_probe(
             lambda: model.fit(x, labels, epochs=1, batch_size=16, verbose=0),
             "one training step (model.fit)",
         )
@@ -263,7 +263,7 @@ def check_lstm_classifier(build_fn):
             mistakes.append("the loss is not finite after one training step.")
         return "input, LSTM, output, compile settings, masking and a training step look right."
 
-    return _checker("check_lstm_classifier", body)
+    return run_checker("check_lstm_classifier", body)
 
 
 # --- 题目 5 -------------------------------------------------------------------
@@ -278,17 +278,17 @@ def check_attention_layer(layer_cls):
 
     def body(mistakes):
         rng = np.random.default_rng(0)
-        layer = _run(layer_cls, f"{layer_cls.__name__}()")
+        layer = run_probe(layer_cls, f"{layer_cls.__name__}()")
         x = rng.normal(size=(4, 30, 16)).astype("float32")
         try:
-            context = _run(
+            context = run_probe(
                 lambda: keras.ops.convert_to_numpy(layer(x)),
                 "calling the layer on a (4, 30, 16) input",
             )
         except _Crash as crash:  # record it, then go on with time == features
             mistakes.append(_explain_crash(crash))
             layer = layer_cls()
-            context = _run(
+            context = run_probe(
                 lambda: keras.ops.convert_to_numpy(layer(x[:, :16])),
                 "calling a fresh layer on a (4, 16, 16) input",
             )
@@ -301,7 +301,7 @@ def check_attention_layer(layer_cls):
             return None
 
         same = np.repeat(rng.normal(size=(3, 1, 6)).astype("float32"), 6, axis=1)
-        pooled = _run(
+        pooled = run_probe(
             lambda: keras.ops.convert_to_numpy(layer_cls()(same)),
             "a (3, 6, 6) input whose steps are all equal",
         )
@@ -314,7 +314,7 @@ def check_attention_layer(layer_cls):
             )
         mistakes += _mask_problems(layer_cls, rng)
 
-        config = _run(layer.get_config, "get_config()")
+        config = run_probe(layer.get_config, "get_config()")
         try:
             json.dumps(config)
         except TypeError:
@@ -328,7 +328,7 @@ def check_attention_layer(layer_cls):
         inputs = keras.Input((5, 5))  # time == features: also runs a fixed-bias layer
         saved = keras.Model(inputs, layer_cls()(inputs))
         batch = rng.normal(size=(2, 5, 5)).astype("float32")
-        restored = _run(
+        restored = run_probe(
             lambda: _save_and_reload(saved, {layer_cls.__name__: layer_cls}),
             "saving to .keras and loading back (safe_mode=True)",
         )
@@ -341,7 +341,7 @@ def check_attention_layer(layer_cls):
             )
         return "shapes, softmax over time, masking, config and save/load look right."
 
-    return _checker("check_attention_layer", body)
+    return run_checker("check_attention_layer", body)
 
 
 def _mask_problems(layer_cls, rng):
@@ -376,7 +376,7 @@ def _mask_problems(layer_cls, rng):
         )
     ids = keras.Input((6,), dtype="int32")
     embedded = keras.layers.Embedding(50, 6, mask_zero=True)(ids)
-    pooled = _run(lambda: layer_cls()(embedded), "the layer after a masking Embedding")
+    pooled = run_probe(lambda: layer_cls()(embedded), "the layer after a masking Embedding")
     if getattr(pooled, "_keras_mask", None) is not None:
         problems.append(
             "the layer passes a mask on: compute_mask must return None, "
@@ -407,7 +407,7 @@ def check_full_model(build_fn):
 
     def body(mistakes):
         rng = np.random.default_rng(0)
-        model = _run(build_fn, "build_fn()")
+        model = run_probe(build_fn, "build_fn()")
         if not isinstance(model, keras.Model):
             raise AssertionError(f"build_fn must return a keras.Model, got {type(model).__name__}.")
         inputs = model.inputs
@@ -446,9 +446,9 @@ def check_full_model(build_fn):
         events = np.stack(
             [rng.integers(1, 1001, size=(8, time)), rng.integers(1, 6, size=(8, time))], axis=-1
         ).astype("int32")
-        predictions = _run(lambda: predict(events), f"predict on {len(inputs)} id input(s)")
+        predictions = run_probe(lambda: predict(events), f"predict on {len(inputs)} id input(s)")
         mistakes += _output_problems(model, predictions)
-        gap = _run(
+        gap = run_probe(
             lambda: _padding_gap(predict, events[0, :5], time), "predict on padded sequences"
         )
         if gap > 1e-6:  # a masked model gives the same number (measured: exactly 0)
@@ -457,7 +457,7 @@ def check_full_model(build_fn):
                 "padded at the end instead of the start): use Embedding(..., mask_zero=True) "
                 "and layers that pass the mask on (LSTM, your attention layer)."
             )
-        restored = _run(
+        restored = run_probe(
             lambda: _save_and_reload(model, _custom_layer_classes(model)),
             "saving to .keras and loading back (safe_mode=True)",
         )
@@ -467,7 +467,7 @@ def check_full_model(build_fn):
             "integer inputs, masking, LSTM + attention, output, compile and save/load look right."
         )
 
-    return _checker("check_full_model", body)
+    return run_checker("check_full_model", body)
 
 
 # --- notebook 03: masked softmax in NumPy ------------------------------------
@@ -489,7 +489,7 @@ def check_masked_softmax(fn):
             return np.asarray(fn(s, mask), dtype=float)
 
     def body(mistakes):
-        w = _run(lambda: weights(scores), "masked_softmax_np(scores, mask)")
+        w = run_probe(lambda: weights(scores), "masked_softmax_np(scores, mask)")
         if w.shape != scores.shape:
             mistakes.append(f"weights have shape {w.shape}, expected {scores.shape} (batch, time).")
             return None
@@ -511,16 +511,16 @@ def check_masked_softmax(fn):
                 f"rows with real steps sum to {np.round(sums, 3)}, not 1: softmax on the "
                 "wrong axis, or normalised over the padding too?"
             )
-        moved = _run(lambda: weights(np.where(mask, scores, 50.0)), "changing masked scores")
+        moved = run_probe(lambda: weights(np.where(mask, scores, 50.0)), "changing masked scores")
         if not mistakes and not np.allclose(moved, w):
             mistakes.append(
                 "the scores of masked steps change the weights: mask before the max and the sum."
             )
-        large = _run(lambda: weights(scores + 1000.0), "scores + 1000")
+        large = run_probe(lambda: weights(scores + 1000.0), "scores + 1000")
         if not np.all(np.isfinite(large)):
             mistakes.append("overflow for large scores: subtract the row max before exp.")
         if not mistakes and not np.allclose(w, softmax(scores, axis=1, mask=mask)):
             mistakes.append("the weights differ from a reference masked softmax over time.")
         return "zero on padding, sums to 1 over real steps, stable, fully masked rows give zeros"
 
-    return _checker("check_masked_softmax", body)
+    return run_checker("check_masked_softmax", body)

@@ -257,14 +257,15 @@ def build_lstm_attention_classifier(
     import keras
 
     from helpers.layers import AttentionLayer
-    from helpers.models import _compile  # the same optimizer and metric names everywhere
+    from helpers.models import compile_classifier  # the same optimizer and metric names everywhere
 
     inputs = keras.Input((timesteps, n_features), name="features")
     x = keras.layers.Masking(0.0, name="masking")(inputs)
     x = keras.layers.LSTM(units, return_sequences=True, name="lstm")(x)
     context, _ = AttentionLayer(return_attention=True, name="attention")(x)
     outputs = keras.layers.Dense(1, activation="sigmoid", name="buys_again")(context)
-    return _compile(keras.Model(inputs, outputs, name="lstm_attention_classifier"), learning_rate)
+    model = keras.Model(inputs, outputs, name="lstm_attention_classifier")
+    return compile_classifier(model, learning_rate)
 
 
 # --- exercise checker (the protocol of helpers.checks, without importing Keras) ---

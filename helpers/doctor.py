@@ -69,7 +69,7 @@ class Problem(Exception):
         self.detail, self.fix = detail, fix
 
 
-def _run(name: str, fix: str, body: Callable[[], str]) -> CheckResult:
+def run_probe(name: str, fix: str, body: Callable[[], str]) -> CheckResult:
     """Run one check body: its return value is the ok detail; any exception is NOT OK."""
     try:
         return CheckResult(name, True, body())
@@ -169,7 +169,7 @@ def check_python(version: tuple = sys.version_info) -> CheckResult:
             raise Problem(f"{found}: TensorFlow 2.21 needs Python 3.10-3.13")
         return f"{found}  ({_python_cmd()})"
 
-    return _run("Python", fix_python(), body)
+    return run_probe("Python", fix_python(), body)
 
 
 def check_library(dist: str, pins: dict[str, str] | None = None) -> CheckResult:
@@ -184,7 +184,7 @@ def check_library(dist: str, pins: dict[str, str] | None = None) -> CheckResult:
         found = getattr(module, "__version__", None) or importlib.metadata.version(dist)
         return _compare(str(found), pins.get(_normalize(dist)))
 
-    return _run(dist, fix_install(), body)
+    return run_probe(dist, fix_install(), body)
 
 
 def check_helpers_install(repo_root: Path = REPO_ROOT) -> CheckResult:
@@ -213,7 +213,7 @@ def check_helpers_install(repo_root: Path = REPO_ROOT) -> CheckResult:
             raise Problem(f"imports from {location}, not from this repository")
         return f"editable install of {Path(repo_root).resolve()}"
 
-    return _run("helpers package", fix_editable(), body)
+    return run_probe("helpers package", fix_editable(), body)
 
 
 def check_simulator() -> CheckResult:
@@ -234,7 +234,7 @@ def check_simulator() -> CheckResult:
         buy = 100 * float(first.labels.mean())
         return f"300 sessions in {seconds:.2f} s, {buy:.1f} % buy, same seed = same data"
 
-    return _run("simulated data", fix_install(), body)
+    return run_probe("simulated data", fix_install(), body)
 
 
 def cdnow_file() -> Path:
@@ -259,7 +259,7 @@ def check_cdnow(path: Path | None = None, pins: dict[str, str] | None = None) ->
             purchases = sum(1 for _ in handle) - 1  # minus the header line
         return f"CDNOW_master.txt, {purchases:,} purchases"
 
-    return _run("CDNOW data", install, body)
+    return run_probe("CDNOW data", install, body)
 
 
 def check_notebooks(repo_root: Path = REPO_ROOT) -> CheckResult:
@@ -269,7 +269,7 @@ def check_notebooks(repo_root: Path = REPO_ROOT) -> CheckResult:
             raise Problem(f"no notebook in {Path(repo_root) / 'notebooks'}")
         return f"{len(notebooks)} question notebooks in notebooks/"
 
-    return _run("notebooks/", FIX_NOTEBOOKS, body)
+    return run_probe("notebooks/", FIX_NOTEBOOKS, body)
 
 
 def check_workspace(repo_root: Path = REPO_ROOT) -> CheckResult:
@@ -291,7 +291,7 @@ def check_workspace(repo_root: Path = REPO_ROOT) -> CheckResult:
         detail = f"my-work/: {len(report.kept)} notebook(s) you edited"
         return detail + (f", {waiting} update(s) waiting: make workspace" if waiting else "")
 
-    return _run("workspace", "make workspace", body)
+    return run_probe("workspace", "make workspace", body)
 
 
 # --- TensorFlow, Keras and one training step: in a child process ----------------------
@@ -435,7 +435,7 @@ def check_tensorflow(probe: dict, pins: dict[str, str] | None = None) -> CheckRe
         pinned = pins.get("tensorflow-cpu") or pins.get("tensorflow")
         return f"{_compare(found, pinned)}, import {probe['import_seconds']:.1f} s"
 
-    return _run("TensorFlow", fix_install(), body)
+    return run_probe("TensorFlow", fix_install(), body)
 
 
 def check_keras(probe: dict, pins: dict[str, str] | None = None) -> CheckResult:
@@ -451,7 +451,7 @@ def check_keras(probe: dict, pins: dict[str, str] | None = None) -> CheckResult:
             raise Problem(f"{detail}, but the backend is {probe['backend']}", FIX_BACKEND)
         return f"{detail}, backend tensorflow"
 
-    return _run("Keras", fix_install(), body)
+    return run_probe("Keras", fix_install(), body)
 
 
 def check_training(probe: dict) -> CheckResult:
@@ -463,7 +463,7 @@ def check_training(probe: dict) -> CheckResult:
             raise Problem(f"one training step gave loss {probe['loss']}")
         return f"LSTM trained one step on the CPU in {probe['train_seconds']:.1f} s"
 
-    return _run("training step", fix_install(), body)
+    return run_probe("training step", fix_install(), body)
 
 
 # --- all of it ---------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from helpers.layers import AttentionLayer
 from helpers.sequences import N_BEHAVIORS, N_FEATURES, BehaviorSequences
 
 
-def _compile(model: keras.Model, learning_rate: float) -> keras.Model:
+def compile_classifier(model: keras.Model, learning_rate: float) -> keras.Model:
     # Accuracy is useless at a ~4 % positive rate (always "no" scores 96 %):
     # track ranking quality instead. Keras' AUC is a 200-threshold
     # approximation; report final numbers with scikit-learn.
@@ -59,7 +59,7 @@ def build_lstm_classifier(
     x = keras.layers.Masking(0.0, name="masking")(inputs) if masking else inputs
     x = keras.layers.LSTM(units, dropout=dropout, name="lstm")(x)
     outputs = keras.layers.Dense(1, activation="sigmoid", name="purchase")(x)
-    return _compile(keras.Model(inputs, outputs, name="lstm_classifier"), learning_rate)
+    return compile_classifier(keras.Model(inputs, outputs, name="lstm_classifier"), learning_rate)
 
 
 def _embedded_ids(max_len, item_vocab_size, item_dim, behavior_dim, item_l2):
@@ -117,7 +117,7 @@ def build_lstm_attention_model(
     # return_attention=True: the weights stay in the graph for attention_explainer
     context, _ = AttentionLayer(scoring=scoring, return_attention=True, name="attention")(x)
     outputs = keras.layers.Dense(1, activation="sigmoid", name="purchase")(context)
-    model = _compile(keras.Model(inputs, outputs, name="lstm_attention"), learning_rate)
+    model = compile_classifier(keras.Model(inputs, outputs, name="lstm_attention"), learning_rate)
     if return_attention:
         return model, attention_explainer(model)
     return model
@@ -160,7 +160,7 @@ def build_lstm_last_state_model(
     inputs, x = _embedded_ids(max_len, item_vocab_size, item_dim, behavior_dim, item_l2)
     x = keras.layers.LSTM(lstm_units, name="lstm")(x)
     outputs = keras.layers.Dense(1, activation="sigmoid", name="purchase")(x)
-    return _compile(keras.Model(inputs, outputs, name="lstm_last_state"), learning_rate)
+    return compile_classifier(keras.Model(inputs, outputs, name="lstm_last_state"), learning_rate)
 
 
 COUNT_FEATURE_NAMES = (

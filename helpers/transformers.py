@@ -24,7 +24,7 @@ from keras import ops
 
 from helpers.data import MAX_LEN, N_ITEMS
 from helpers.layers import AttentionLayer
-from helpers.models import _compile  # the ROC-AUC / PR-AUC compile every classifier shares
+from helpers.models import compile_classifier
 from helpers.sequences import N_BEHAVIORS
 
 POOLINGS = ("attention", "mean")
@@ -169,7 +169,7 @@ def build_bst_classifier(
         weights = ops.expand_dims(ops.cast(real, x.dtype), -1)
         context = ops.sum(x * weights, axis=1) / ops.maximum(ops.sum(weights, axis=1), 1.0)
     outputs = keras.layers.Dense(1, activation="sigmoid", name="purchase")(context)
-    return _compile(keras.Model(inputs, outputs, name="bst_classifier"), learning_rate)
+    return compile_classifier(keras.Model(inputs, outputs, name="bst_classifier"), learning_rate)
 
 
 def build_sasrec_model(
@@ -350,7 +350,7 @@ def scaled_dot_product_attention(q, k, v, mask=None):
 def check_scaled_dot_product_attention(fn):
     """Check ``fn(q, k, v, mask=None) -> (output, weights)`` against the reference above:
     the 1/sqrt(d) scale, softmax over the keys, the mask (True = may attend), stability."""
-    from helpers.checks import _checker, _run
+    from helpers.checks import run_checker, run_probe
 
     rng = np.random.default_rng(7)
     q, k = rng.normal(size=(2, 4, 8)) * 2, rng.normal(size=(2, 5, 8)) * 2
@@ -359,7 +359,7 @@ def check_scaled_dot_product_attention(fn):
     mask[1, :, 3:] = False  # the second sequence has 3 real keys
 
     def body(mistakes):
-        out, w = (np.asarray(a, dtype=float) for a in _run(lambda: fn(q, k, v), "fn(q, k, v)"))
+        out, w = (np.asarray(a, dtype=float) for a in run_probe(lambda: fn(q, k, v), "fn(q, k, v)"))
         if out.shape != (2, 4, 3) or w.shape != (2, 4, 5):
             mistakes.append(
                 f"shapes: output {out.shape}, weights {w.shape}; expected (batch, Tq, dv) = "
@@ -374,7 +374,7 @@ def check_scaled_dot_product_attention(fn):
         expected_out, expected_w = scaled_dot_product_attention(q, k, v)
         if not mistakes and not (np.allclose(w, expected_w) and np.allclose(out, expected_out)):
             mistakes.append("weights or output differ from softmax(q kᵀ / sqrt(d)) v.")
-        masked = _run(lambda: fn(q, k, v, mask=mask), "fn(q, k, v, mask=mask)")
+        masked = run_probe(lambda: fn(q, k, v, mask=mask), "fn(q, k, v, mask=mask)")
         w_m = np.asarray(masked[1], dtype=float)
         if not np.all(w_m[~mask] == 0):
             mistakes.append(
@@ -383,9 +383,9 @@ def check_scaled_dot_product_attention(fn):
             )
         elif not mistakes and not np.allclose(w_m, scaled_dot_product_attention(q, k, v, mask)[1]):
             mistakes.append("with a mask, the weights of the allowed keys are wrong.")
-        big = _run(lambda: fn(q * 1e3, k, v)[1], "large scores")
+        big = run_probe(lambda: fn(q * 1e3, k, v)[1], "large scores")
         if not np.all(np.isfinite(np.asarray(big, dtype=float))):
             mistakes.append("NaN or inf for large scores: subtract the row max before exp.")
         return "scaled by 1/sqrt(d), softmax over the keys, masked keys get exactly 0, stable"
 
-    return _checker("check_scaled_dot_product_attention", body)
+    return run_checker("check_scaled_dot_product_attention", body)
