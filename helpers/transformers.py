@@ -3,7 +3,8 @@
 * :func:`build_bst_classifier` — BST-style (Chen et al. 2019, "Behavior Sequence
   Transformer"): item + behavior + position embeddings → Transformer block(s) →
   masked pooling → purchase probability. Same inputs as
-  :func:`helpers.models.build_lstm_attention_model`.
+  :func:`helpers.models.build_lstm_attention_model`; :func:`time_gap_bucket_ids` is its
+  optional BST-style "time since the event" feature.
 * :func:`build_sasrec_model` — SASRec-style (Kang & McAuley 2018): item + position
   embeddings → *causal* Transformer blocks → next-item logits at every position.
   ``causal=False`` gives the bidirectional version that leaks the future.
@@ -150,12 +151,8 @@ def build_bst_classifier(
     if time_gap_buckets:
         gaps = keras.Input((None,), dtype="float32", name="time_gaps")
         inputs["time_gaps"] = gaps
-        # seconds from each event to the last one: gaps of all later events (padding adds 0)
-        before_end = ops.flip(ops.cumsum(ops.flip(gaps, axis=1), axis=1), axis=1) - gaps
-        bucket = ops.clip(ops.floor(ops.log2(1.0 + ops.maximum(before_end, 0.0))), 0,
-                          time_gap_buckets - 1)  # fmt: skip
         parts.append(keras.layers.Embedding(time_gap_buckets, dim, name="time_gap_embedding")(
-            ops.cast(bucket, "int32")
+            time_gap_bucket_ids(gaps, time_gap_buckets)
         ))  # fmt: skip
     x = keras.layers.Add(name="events")(parts)  # carries the padding mask of the ids
     mask = padding_attention_mask(behavior_ids)
@@ -170,6 +167,22 @@ def build_bst_classifier(
         context = ops.sum(x * weights, axis=1) / ops.maximum(ops.sum(weights, axis=1), 1.0)
     outputs = keras.layers.Dense(1, activation="sigmoid", name="purchase")(context)
     return compile_classifier(keras.Model(inputs, outputs, name="bst_classifier"), learning_rate)
+
+
+def time_gap_bucket_ids(time_gaps, n_buckets: int):
+    """BST's "time since the event", bucketed: ``(batch, time)`` int32 ids in ``[0, n_buckets)``.
+
+    ``time_gaps`` ``(batch, time)`` float: seconds since the previous event, 0 on padding.
+    For each event, the seconds until the session's last event (the sum of all later
+    gaps) go into bucket ``floor(log2(1 + seconds))``, clipped to ``n_buckets - 1``:
+    log buckets, because one minute vs two matters more than one day vs one day and
+    a minute. Works on NumPy arrays and on Keras symbolic inputs.
+    """
+    gaps = ops.cast(time_gaps, "float32")
+    # seconds from each event to the last one: gaps of all later events (padding adds 0)
+    before_end = ops.flip(ops.cumsum(ops.flip(gaps, axis=1), axis=1), axis=1) - gaps
+    bucket = ops.floor(ops.log2(1.0 + ops.maximum(before_end, 0.0)))
+    return ops.cast(ops.clip(bucket, 0, n_buckets - 1), "int32")
 
 
 def build_sasrec_model(

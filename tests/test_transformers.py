@@ -37,6 +37,15 @@ def bst_inputs(data, with_gaps):
 # ---- BST classifier ------------------------------------------------------------------
 
 
+def test_time_gap_buckets_by_hand():
+    # gaps since the previous event: 0, 1, 2 s, then padding. Seconds to the last event:
+    # 3, 2, 0, 0 -> floor(log2(1 + s)) = 2, 1, 0, 0; a 1000 s gap with 4 buckets clips to 3.
+    gaps = np.array([[0.0, 1.0, 2.0, 0.0], [0.0, 1000.0, 0.0, 0.0]], dtype="float32")
+    ids = ops.convert_to_numpy(tr.time_gap_bucket_ids(gaps, 4))
+    assert ids.tolist() == [[2, 1, 0, 0], [3, 0, 0, 0]]
+
+
+
 def test_bst_shapes_and_compile():
     model = tr.build_bst_classifier()
     assert set(model.input) == {"item_ids", "behavior_ids"}
