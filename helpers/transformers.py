@@ -26,6 +26,7 @@ from keras import ops
 from helpers.data import MAX_LEN, N_ITEMS
 from helpers.layers import AttentionLayer
 from helpers.models import compile_classifier
+from helpers.scratch import softmax
 from helpers.sequences import N_BEHAVIORS
 
 POOLINGS = ("attention", "mean")
@@ -57,10 +58,15 @@ def event_positions(ids, max_len: int, from_end: bool = False):
     """
     real = ops.cast(ops.greater(ids, 0), "int32")
     if from_end:
-        positions = ops.flip(ops.cumsum(ops.flip(real, axis=1), axis=1), axis=1) - 1
+        positions = _sum_from_here_to_end(real) - 1
     else:
         positions = ops.cumsum(real, axis=1) - 1
     return ops.clip(positions, 0, max_len - 1) * real
+
+
+def _sum_from_here_to_end(x):
+    """``(batch, time)`` → same shape: at step t, the sum of ``x`` over steps t, t+1, ..."""
+    return ops.flip(ops.cumsum(ops.flip(x, axis=1), axis=1), axis=1)
 
 
 def padding_attention_mask(ids):
@@ -186,7 +192,7 @@ def time_gap_bucket_ids(time_gaps, n_buckets: int):
     """
     gaps = ops.cast(time_gaps, "float32")
     # seconds from each event to the last one: gaps of all later events (padding adds 0)
-    before_end = ops.flip(ops.cumsum(ops.flip(gaps, axis=1), axis=1), axis=1) - gaps
+    before_end = _sum_from_here_to_end(gaps) - gaps
     bucket = ops.floor(ops.log2(1.0 + ops.maximum(before_end, 0.0)))
     return ops.cast(ops.clip(bucket, 0, n_buckets - 1), "int32")
 
@@ -357,12 +363,7 @@ def scaled_dot_product_attention(q, k, v, mask=None):
     """
     q, k, v = (np.asarray(a, dtype=np.float64) for a in (q, k, v))
     scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
-    if mask is not None:
-        scores = np.where(mask, scores, -np.inf)
-    top = np.max(scores, axis=-1, keepdims=True)
-    exp = np.exp(scores - np.where(np.isfinite(top), top, 0.0))
-    total = exp.sum(axis=-1, keepdims=True)
-    weights = exp / np.where(total > 0, total, 1.0)
+    weights = softmax(scores, axis=-1, mask=mask)  # notebook 03's masked, stable softmax
     return weights @ v, weights
 
 
