@@ -16,94 +16,21 @@ The mistakes they look for are the ones in the source article's code (see
 
 import json
 import os
-import re
 import tempfile
 import warnings
 
 import keras
 import numpy as np
 
+from helpers.feedback import (  # noqa: F401 (NOT_ATTEMPTED, run_checker: re-exported)
+    NOT_ATTEMPTED,
+    Crash,
+    NotAttempted,
+    explain_crash,
+    run_checker,
+    run_probe,
+)
 from helpers.training import compiled_metrics
-
-NOT_ATTEMPTED = "not attempted yet"
-
-
-class _NotAttempted(Exception):
-    """The learner's code raised NotImplementedError: the stub is untouched."""
-
-
-def run_probe(step, description):
-    """Run one probe; turn NotImplementedError into _NotAttempted, other errors
-    into an AssertionError that says which probe crashed and how."""
-    try:
-        return step()
-    except NotImplementedError as error:
-        raise _NotAttempted() from error
-    except AssertionError:
-        raise
-    except Exception as error:  # the learner's code crashed: say where
-        raise _Crash(description, error) from error
-
-
-class _Crash(Exception):
-    def __init__(self, description, error):
-        self.description, self.error = description, error
-        super().__init__(f"{description} raised {type(error).__name__}: {_key_line(error)}")
-
-
-def _key_line(error):
-    """The informative line of a (often long) Keras/TensorFlow error message."""
-    text = re.sub(r"\x1b\[[0-9;]*m|\{\{function_node[^}]*\}\}", "", str(error))
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    for key in ("Incompatible shapes", "ndim", "not JSON serializable", "Could not locate"):
-        for line in lines:
-            if key in line:
-                return line[:300]
-    useful = [line for line in lines if not line.startswith("Exception encountered")]
-    return (useful or lines or [""])[0][:300]
-
-
-def _report(name, mistakes, passed_note):
-    if mistakes:
-        lines = "\n".join(f"  {i}. {m}" for i, m in enumerate(mistakes, 1))
-        raise AssertionError(f"{name}: {len(mistakes)} problem(s) found\n{lines}")
-    print(f"✓ {name}: {passed_note}")
-    return True
-
-
-def run_checker(name, body):
-    """Run ``body(mistakes)``; handle not-attempted and crashes uniformly."""
-    mistakes = []
-    try:
-        note = body(mistakes)
-    except _NotAttempted:
-        print(
-            f"{name}: {NOT_ATTEMPTED} (the exercise still raises NotImplementedError). "
-            "The cells below use the reference implementation from helpers."
-        )
-        return False
-    except _Crash as crash:
-        mistakes.append(_explain_crash(crash))
-        note = None
-    return _report(name, mistakes, note)
-
-
-def _explain_crash(crash):
-    text = str(crash.error)
-    if "Incompatible shapes" in text or "broadcast" in text.lower():
-        return (
-            f"{crash}. A weight shaped (features, 1) added to scores shaped "
-            "(batch, time, 1) only broadcasts when time == features. A bias that is "
-            "the same for every step cancels under softmax anyway: drop it, or put it "
-            "inside a tanh (additive attention)."
-        )
-    if "ndim=4" in text or "expected ndim=3" in text:
-        return (
-            f"{crash}. Embedding turns each integer id into a vector, so an "
-            "Embedding on a (time, features) float input gives a 4-D tensor the LSTM "
-            "refuses. Feed integer ids shaped (batch, time) to the Embedding layers."
-        )
-    return str(crash)
 
 
 # --- shared probes ---------------------------------------------------------
@@ -285,8 +212,8 @@ def check_attention_layer(layer_cls):
                 lambda: keras.ops.convert_to_numpy(layer(x)),
                 "calling the layer on a (4, 30, 16) input",
             )
-        except _Crash as crash:  # record it, then go on with time == features
-            mistakes.append(_explain_crash(crash))
+        except Crash as crash:  # record it, then go on with time == features
+            mistakes.append(explain_crash(crash))
             layer = layer_cls()
             context = run_probe(
                 lambda: keras.ops.convert_to_numpy(layer(x[:, :16])),
@@ -356,16 +283,16 @@ def _mask_problems(layer_cls, rng):
         first, second = (keras.ops.convert_to_numpy(layer(v, mask=mask)) for v in (x, other))
     except TypeError as error:
         if "mask" not in str(error):
-            raise _Crash("calling the layer with a mask", error) from error
+            raise Crash("calling the layer with a mask", error) from error
         return [
             "call() takes no `mask` argument, so padding steps get attention weight like "
             "real events. Write call(self, inputs, mask=None), set masked scores to a large "
             "negative number before the softmax, and set self.supports_masking = True."
         ]
     except NotImplementedError as error:
-        raise _NotAttempted() from error
+        raise NotAttempted() from error
     except Exception as error:
-        raise _Crash("calling the layer with a mask", error) from error
+        raise Crash("calling the layer with a mask", error) from error
     problems = []
     if not np.allclose(first, second, atol=1e-5):
         problems.append(

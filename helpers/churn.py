@@ -29,6 +29,8 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
+from helpers.feedback import not_attempted, report
+
 START = pd.Timestamp("1997-01-01")  # CDNOW's first day; week 1 starts here
 CALIBRATION_WEEKS = 39
 HOLDOUT_WEEKS = 39
@@ -268,9 +270,7 @@ def build_lstm_attention_classifier(
     return compile_classifier(model, learning_rate)
 
 
-# --- exercise checker (the protocol of helpers.checks, without importing Keras) ---
-
-NOT_ATTEMPTED = "not attempted yet"
+# --- exercise checker (the protocol of helpers.feedback, without importing Keras) ---
 
 
 def _probe_log() -> tuple[pd.DataFrame, list[int], pd.Timestamp]:
@@ -305,11 +305,8 @@ def check_rfm_features(rfm_fn) -> bool:
         got = rfm_fn(log.copy(), list(customers), cutoff)
         calibration_only = rfm_fn(log[log["date"] < cutoff].copy(), list(customers), cutoff)
     except NotImplementedError:
-        print(
-            f"{name}: {NOT_ATTEMPTED} (the exercise still raises NotImplementedError). "
-            "The cells below use the reference helpers.churn.rfm_features."
-        )
-        return False
+        reference = "The cells below use the reference helpers.churn.rfm_features."
+        return not_attempted(name, then=reference)
     expected = rfm_features(log, customers, cutoff)
     if not isinstance(got, pd.DataFrame) or list(got.index) != customers:
         raise AssertionError(
@@ -345,8 +342,5 @@ def check_rfm_features(rfm_fn) -> bool:
         mistakes.append(
             f"{column}: expected {right.round(4).tolist()}, got {mine.round(4).tolist()}.{hint}"
         )
-    if mistakes:
-        listed = "\n".join(f"  {i}. {m}" for i, m in enumerate(mistakes, 1))
-        raise AssertionError(f"{name}: {len(mistakes)} problem(s) found\n{listed}")
-    print(f"✓ {name}: no leakage, recency / frequency / monetary / age match the reference")
-    return True
+    passed = "no leakage, recency / frequency / monetary / age match the reference"
+    return report(name, mistakes, passed)

@@ -10,7 +10,7 @@ Two collections, both plain data:
   a tolerance), each pointing to the notebook to revisit when it is missed.
 
 ``grade(answers)`` scores a sheet ``{item id: answer}``; ``check_self_quiz``
-wraps it in the exercise protocol of ``helpers.checks`` (✓ / "not attempted
+wraps it in the exercise protocol of ``helpers.feedback`` (✓ / "not attempted
 yet" / ``AssertionError`` naming what to revisit). Only the standard library is
 imported: the bank loads instantly, without TensorFlow.
 """
@@ -23,6 +23,8 @@ import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+
+from helpers.feedback import not_attempted
 
 __all__ = [
     "ANSWER_KEY",
@@ -47,7 +49,6 @@ __all__ = [
     "show_rubric",
 ]
 
-NOT_ATTEMPTED = "not attempted yet"
 DIFFICULTIES = ("warm-up", "core", "deep")
 KINDS = ("concept", "coding", "design")
 # Every notebook of the collection, by file stem (solutions/<stem>.ipynb).
@@ -796,9 +797,7 @@ def check_self_quiz(answers_fn: Callable[[], Mapping[str, str | float]]) -> bool
     try:
         answers = answers_fn()
     except NotImplementedError:
-        print(f"{name}: {NOT_ATTEMPTED} (my_answers still raises NotImplementedError). "
-              "The cell below grades an empty sheet instead.")
-        return False
+        return not_attempted(name, "my_answers", "The cell below grades an empty sheet instead.")
     result = grade(answers)
     if result.missed:
         raise AssertionError(
