@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.feedback import not_attempted, report
+from helpers.loaders import CDNOW_HEADER
 
 START = pd.Timestamp("1997-01-01")  # CDNOW's first day; week 1 starts here
 CALIBRATION_WEEKS = 39
@@ -38,7 +39,7 @@ HOLDOUT_WEEKS = 39
 # per-week features of weekly_sequences, in this order
 SEQUENCE_FEATURES = ("log_orders", "log_cds", "log_dollars", "observed", "weeks_to_cutoff")
 RFM_FEATURES = ("recency_weeks", "frequency", "monetary", "age_weeks")
-_COLUMNS = ("customer_id", "date", "number_of_cds", "dollar_value")
+_COLUMNS = CDNOW_HEADER  # the columns load_cdnow returns
 
 
 def cutoff_date(start=START, calibration_weeks: int = CALIBRATION_WEEKS) -> pd.Timestamp:

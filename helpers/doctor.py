@@ -31,13 +31,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+# the same minimum versions setup_notebook() enforces (helpers.setup imports no third party)
+from helpers.setup import KERAS_MAJOR, MIN_TENSORFLOW, version_tuple
+
 __all__ = ["CheckResult", "TensorFlowProbe", "main", "read_pins", "run_checks"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 REQUIREMENTS = REPO_ROOT / "requirements.txt"
 PYTHON_RANGE = ((3, 10), (3, 13))  # TensorFlow 2.21 publishes wheels for these
-MIN_TENSORFLOW = (2, 16)  # same as helpers.setup: the first TensorFlow with Keras 3
-KERAS_MAJOR = 3
 # distribution name -> import name, for the libraries the notebooks and tests import
 LIBRARIES = {
     "numpy": "numpy",
@@ -142,11 +143,6 @@ def read_pins(path: Path | str = REQUIREMENTS) -> dict[str, str]:
         if match and _marker_applies(match.group(3) or ""):
             pins[_normalize(match.group(1))] = match.group(2)
     return pins
-
-
-def _version_tuple(version: str) -> tuple[int, int]:
-    major, minor = (version.split(".") + ["0"])[:2]
-    return int(major), int("".join(ch for ch in minor if ch.isdigit()) or 0)
 
 
 def _compare(found: str, pinned: str | None) -> str:
@@ -430,7 +426,7 @@ def check_tensorflow(probe: dict, pins: dict[str, str] | None = None) -> CheckRe
     def body():
         _probe_problem(probe, keras=False)
         found = probe["tensorflow"]
-        if _version_tuple(found) < MIN_TENSORFLOW:
+        if version_tuple(found) < MIN_TENSORFLOW:
             raise Problem(f"{found}: the notebooks need TensorFlow >= 2.16 (Keras 3)")
         pinned = pins.get("tensorflow-cpu") or pins.get("tensorflow")
         return f"{_compare(found, pinned)}, import {probe['import_seconds']:.1f} s"
@@ -444,7 +440,7 @@ def check_keras(probe: dict, pins: dict[str, str] | None = None) -> CheckResult:
     def body():
         _probe_problem(probe)
         found = probe["keras"]
-        if _version_tuple(found)[0] != KERAS_MAJOR:
+        if version_tuple(found)[0] != KERAS_MAJOR:
             raise Problem(f"{found}: the notebooks need Keras 3")
         detail = _compare(found, pins.get("keras"))
         if probe["backend"] != "tensorflow":

@@ -5,14 +5,15 @@ import os
 import platform
 import random
 
-import numpy as np
-
+# Standard library only at import time: helpers.doctor reads these to check a laptop
+# that may not have NumPy yet.
 MIN_TENSORFLOW = (2, 16)  # first release whose `tf.keras` is Keras 3
 KERAS_MAJOR = 3
 
 
-def _version_tuple(version: str) -> tuple[int, int]:
-    major, minor = version.split(".")[:2]
+def version_tuple(version: str) -> tuple[int, int]:
+    """``"2.21.0"`` → ``(2, 21)``; ``"3"`` → ``(3, 0)``; ``"2.16rc1"`` → ``(2, 16)``."""
+    major, minor = (version.split(".") + ["0"])[:2]
     return int(major), int("".join(ch for ch in minor if ch.isdigit()) or 0)
 
 
@@ -60,11 +61,12 @@ def setup_notebook(seed: int = 42, *, quiet: bool = False) -> dict:
         import tensorflow as tf
     import matplotlib
     import matplotlib.pyplot as plt
+    import numpy as np
 
     problems = []
-    if _version_tuple(tf.__version__) < MIN_TENSORFLOW:
+    if version_tuple(tf.__version__) < MIN_TENSORFLOW:
         problems.append(f"TensorFlow {tf.__version__} (need >= 2.16)")
-    if _version_tuple(keras.__version__)[0] != KERAS_MAJOR:
+    if version_tuple(keras.__version__)[0] != KERAS_MAJOR:
         problems.append(f"Keras {keras.__version__} (need 3.x)")
     if problems:
         raise RuntimeError(
