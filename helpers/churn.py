@@ -29,6 +29,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
+from helpers.data import random_parts
 from helpers.feedback import not_attempted, report
 from helpers.loaders import CDNOW_HEADER
 
@@ -234,12 +235,7 @@ def split_customers(n: int, fractions=(0.6, 0.2, 0.2), seed: int = 0) -> tuple[n
     Customers are independent of one another, so a random split by customer is enough for
     model selection; the *time* split (cutoff) is what keeps the future out of the inputs.
     """
-    fractions = np.asarray(fractions, dtype=float)
-    if fractions.ndim != 1 or np.any(fractions <= 0) or not np.isclose(fractions.sum(), 1.0):
-        raise ValueError(f"fractions must be positive and sum to 1, got {fractions.tolist()}")
-    rows = np.random.default_rng(seed).permutation(n)
-    cuts = np.round(np.cumsum(fractions)[:-1] * n).astype(int)
-    return tuple(np.sort(part) for part in np.split(rows, cuts))
+    return tuple(np.sort(part) for part in random_parts(np.arange(n), fractions, seed))
 
 
 def build_lstm_attention_classifier(

@@ -263,10 +263,15 @@ def split_by_user(
     well on the test set by recognising users it saw in training. Fractions are
     of users, not of sessions, so part sizes vary a little.
     """
+    parts = random_parts(np.unique(data.user_ids), fractions, seed)
+    return tuple(data.subset(np.isin(data.user_ids, part)) for part in parts)
+
+
+def random_parts(values: np.ndarray, fractions, seed: int = 0) -> tuple[np.ndarray, ...]:
+    """``values`` shuffled (seeded) and cut into consecutive parts of the given fractions."""
     fractions = np.asarray(fractions, dtype=float)
     if fractions.ndim != 1 or np.any(fractions <= 0) or not np.isclose(fractions.sum(), 1.0):
         raise ValueError(f"fractions must be positive and sum to 1, got {fractions.tolist()}")
-    users = np.unique(data.user_ids)
-    users = np.random.default_rng(seed).permutation(users)
-    cuts = np.round(np.cumsum(fractions)[:-1] * len(users)).astype(int)
-    return tuple(data.subset(np.isin(data.user_ids, part)) for part in np.split(users, cuts))
+    shuffled = np.random.default_rng(seed).permutation(values)
+    cuts = np.round(np.cumsum(fractions)[:-1] * len(shuffled)).astype(int)
+    return tuple(np.split(shuffled, cuts))

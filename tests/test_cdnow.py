@@ -18,6 +18,7 @@ from helpers.churn import (
 )
 from helpers.data import load_cdnow
 from helpers.loaders import cdnow_path
+from tests.test_loaders import error_at
 
 HEADER = " customer_id  date number_of_cds  dollar_value"
 # With start 1997-01-01 and 3 calibration weeks the cutoff is 1997-01-22; a 2-week holdout
@@ -159,10 +160,6 @@ def test_split_customers():
     assert all(np.array_equal(a, b) for a, b in zip(parts, again, strict=True))
     with pytest.raises(ValueError, match="sum to 1"):
         split_customers(10, (0.5, 0.2))
-
-
-def error_at(path, line_no):
-    return re.escape(f"{path.name}, line {line_no}:")
 
 
 @pytest.mark.parametrize(
