@@ -1,7 +1,12 @@
 """Benchmark: every model on the same simulated split, against the Bayes ceiling.
 
 Run ``python -m helpers.benchmark`` for a table, ``--json`` for machine-readable
-output (one object per model). All models train on the same users and are
+output (one object per model). ``--task`` picks the benchmark: ``purchase``
+(default, below), ``ctr`` (candidate-aware click models, ``helpers.ctr.benchmark``),
+``retrieval`` (two-tower losses, ``helpers.retrieval.benchmark``) or ``loaders``
+(real-log loaders against ``pandas.read_csv``, ``helpers.loader_benchmark``); each
+task module has its own ``main(argv)`` and the remaining arguments go to it.
+All models train on the same users and are
 scored on the same held-out users; ``bayes_roc_auc`` is the ROC-AUC of the
 simulator's true probability on that test split, the best any model can
 expect. Order-blind baselines see only per-session counts
@@ -99,13 +104,29 @@ def format_table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+# --task name -> the module whose main(argv) runs that benchmark
+TASKS = {
+    "purchase": "helpers.benchmark",
+    "ctr": "helpers.ctr.benchmark",
+    "retrieval": "helpers.retrieval.benchmark",
+    "loaders": "helpers.loader_benchmark",
+}
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    chooser = argparse.ArgumentParser(add_help=False)
+    chooser.add_argument("--task", choices=sorted(TASKS), default="purchase")
+    known, rest = chooser.parse_known_args(argv)
+    if known.task != "purchase":
+        import importlib
+
+        return importlib.import_module(TASKS[known.task]).main(rest)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], parents=[chooser])
     parser.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     parser.add_argument("--n-sequences", type=int, default=N_SEQUENCES)
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
+    args = parser.parse_args(rest)
     start = time.perf_counter()
     results = run(args.n_sequences, args.seed, args.epochs)
     if args.json:

@@ -98,3 +98,41 @@ def explain_crash(crash):
             "refuses. Feed integer ids shaped (batch, time) to the Embedding layers."
         )
     return str(crash)
+
+
+def use_if_correct(checker, answer, reference, *, kept_as):
+    """The check cell's whole job: return what the cells below should use.
+
+    * the answer passes ``checker`` → the ✓ line; returns ``answer``;
+    * the stub is untouched → "not attempted yet"; returns ``reference``;
+    * the answer is wrong → a ``✗`` line and the numbered mistakes come first (no
+      traceback, and the warnings the probes trigger are silenced so they cannot
+      bury the message); then it says that the cells below continue with the
+      reference and that the learner's code is still available as ``kept_as``;
+      returns ``reference``. "Run All" therefore always reaches the end with
+      correct downstream numbers, and a wrong answer is still visible at a glance.
+
+    ``checker`` keeps its own protocol (``AssertionError`` on a wrong answer), so
+    it can be called directly to see the full traceback.
+    """
+    import warnings
+
+    reference_name = getattr(reference, "__qualname__", repr(reference))
+    reference_name = f"{getattr(reference, '__module__', '')}.{reference_name}".lstrip(".")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            passed = checker(answer)
+        except AssertionError as failure:
+            headline, _, details = str(failure).partition("\n")
+            print(f"✗ {headline}")
+            if details:
+                print(details)
+            print(
+                f"→ The cells below continue with the reference {reference_name}, so their "
+                f"numbers stay right. Your code is kept as `{kept_as}`: fix it in the "
+                "exercise cell, run that cell and this one again. To give up on the "
+                "exercise, just go on."
+            )
+            return reference
+    return answer if passed else reference
