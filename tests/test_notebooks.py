@@ -29,7 +29,8 @@ ARTICLE_QUESTIONS = {
     "08": "推荐系统和用户流失预测具有重要意义",  # the article on churn (用户流失预测)
     "09": "通过这些面试题和算法编程题",
 }
-CHECK_CALL = re.compile(r"^(?!\s*def\s).*\bcheck_\w+\(", re.M)  # a call, not a definition
+# a check call (not a definition), direct or through helpers.feedback.use_if_correct
+CHECK_CALL = re.compile(r"^(?!\s*def\s).*\b(check_\w+\(|use_if_correct\()", re.M)
 # a measured-looking number: at least two decimals (0.818, 0.05); versions and
 # cited round figures do not match
 MEASURED = re.compile(r"(?<![\w.])\d+\.\d{2,}(?![\w.])")
