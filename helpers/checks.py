@@ -26,6 +26,7 @@ from helpers.feedback import (  # noqa: F401 (NOT_ATTEMPTED, run_checker: re-exp
     NOT_ATTEMPTED,
     Crash,
     NotAttempted,
+    _key_line,
     explain_crash,
     run_checker,
     run_probe,
@@ -207,6 +208,7 @@ def check_attention_layer(layer_cls):
         rng = np.random.default_rng(0)
         layer = run_probe(layer_cls, f"{layer_cls.__name__}()")
         x = rng.normal(size=(4, 30, 16)).astype("float32")
+        crashed = False
         try:
             context = run_probe(
                 lambda: keras.ops.convert_to_numpy(layer(x)),
@@ -214,6 +216,7 @@ def check_attention_layer(layer_cls):
             )
         except Crash as crash:  # record it, then go on with time == features
             mistakes.append(explain_crash(crash))
+            crashed = True
             layer = layer_cls()
             context = run_probe(
                 lambda: keras.ops.convert_to_numpy(layer(x[:, :16])),
@@ -226,6 +229,8 @@ def check_attention_layer(layer_cls):
                 "(axis=1)."
             )
             return None
+        if not crashed:  # a crash at time != features already named the fixed-shape weight
+            mistakes += _length_problems(layer, layer_cls, rng)
 
         same = np.repeat(rng.normal(size=(3, 1, 6)).astype("float32"), 6, axis=1)
         pooled = run_probe(
@@ -239,6 +244,8 @@ def check_attention_layer(layer_cls):
                 f"(weights sum to 1); got about {ratio:.3g}·h. Softmax over the wrong axis? "
                 "Scores are (batch, time, 1): normalise over axis=1 (time), not the last axis."
             )
+        else:  # weights that sum to 1 but ignore the scores make a plain average
+            mistakes += _score_problems(layer_cls, rng)
         mistakes += _mask_problems(layer_cls, rng)
 
         config = run_probe(layer.get_config, "get_config()")
@@ -271,6 +278,61 @@ def check_attention_layer(layer_cls):
     return run_checker("check_attention_layer", body)
 
 
+def _length_problems(layer, layer_cls, rng):
+    """A layer built on one sequence length must work on any other, and with time=None."""
+    failures = []
+    try:
+        other = keras.ops.convert_to_numpy(layer(rng.normal(size=(4, 12, 16)).astype("float32")))
+        if other.shape != (4, 16):
+            failures.append(f"the same layer gave {other.shape} on a (4, 12, 16) input")
+    except NotImplementedError as error:
+        raise NotAttempted() from error
+    except Exception as error:
+        failures.append(f"the same layer, called again on a (4, 12, 16) input, raised "
+                        f"{type(error).__name__}: {_key_line(error)}")  # fmt: skip
+    try:
+        layer_cls()(keras.Input((None, 16)))
+    except NotImplementedError as error:
+        raise NotAttempted() from error
+    except Exception as error:
+        failures.append(f"a fresh layer on keras.Input((None, 16)) (time unknown) raised "
+                        f"{type(error).__name__}: {_key_line(error)}")  # fmt: skip
+    if not failures:
+        return []
+    shaped = [f"{w.name} {tuple(w.shape)}" for w in layer.weights if 30 in tuple(w.shape)]
+    named = f" ({', '.join(shaped)})" if shaped else ""
+    return [
+        "weights or bias shaped by the sequence length seen in build()"
+        f"{named}: built on 30 steps, the layer breaks on other lengths — "
+        + "; ".join(failures)
+        + ". Batches have other lengths, and keras.Input((None, features)) builds with "
+        "time=None. Shape every weight from input_shape[-1] (features) only; a bias per "
+        "position ties the layer to one length (and one bias for all steps cancels under "
+        "softmax)."
+    ]
+
+
+def _score_problems(layer_cls, rng):
+    """With random weights, attention must weight the steps unequally: not a plain mean."""
+    x = rng.normal(size=(3, 6, 6)).astype("float32")  # time == features: no fixed-shape crash
+    layer = layer_cls()
+    run_probe(lambda: layer(x), "calling the layer on a (3, 6, 6) input")
+    for weight in layer.trainable_weights:  # away from any all-zero initialisation
+        weight.assign(rng.normal(size=tuple(weight.shape)).astype(weight.dtype))
+    context = run_probe(
+        lambda: keras.ops.convert_to_numpy(layer(x)), "calling the layer with random weights"
+    )
+    if np.allclose(context, x.mean(axis=1), atol=1e-5):
+        return [
+            "the output is the plain average of the steps, whatever the layer's weights: "
+            "the attention weights do not depend on the scores, so this is mean pooling, "
+            "not attention. Compute one score per step, (batch, time), softmax it over "
+            "time and weight the steps with the result (a softmax over a size-1 last axis "
+            "gives 1 everywhere)."
+        ]
+    return []
+
+
 def _mask_problems(layer_cls, rng):
     """Masked steps must not change the context; no mask may be passed on."""
     x = rng.normal(size=(2, 9, 9)).astype("float32")
@@ -301,6 +363,8 @@ def _mask_problems(layer_cls, rng):
             "before the softmax (or multiply the weights by the mask and "
             "renormalise)."
         )
+    else:
+        problems += _empty_row_problems(layer, x, other, mask)
     ids = keras.Input((6,), dtype="int32")
     embedded = keras.layers.Embedding(50, 6, mask_zero=True)(ids)
     pooled = run_probe(lambda: layer_cls()(embedded), "the layer after a masking Embedding")
@@ -310,6 +374,35 @@ def _mask_problems(layer_cls, rng):
             "because the time axis is pooled away."
         )
     return problems
+
+
+def _empty_row_problems(layer, x, other, mask):
+    """A fully masked row (a user with no history) must give a finite context that no
+    padding value can change: all-zero weights, so a zero context."""
+    mask = mask.copy()
+    mask[1] = False
+    outputs = [
+        run_probe(
+            lambda v=v: keras.ops.convert_to_numpy(layer(v, mask=mask)),
+            "calling the layer with a fully masked row",
+        )
+        for v in (x, other)
+    ]
+    if not all(np.isfinite(out).all() for out in outputs):
+        return [
+            "a fully masked row (a user with no history) gives NaN: -inf scores make "
+            "exp(-inf - (-inf)) = NaN, and dividing by a sum of zero weights is 0/0. Use a "
+            "large finite negative number for masked scores and guard the division "
+            "(divide by where(sum > 0, sum, 1)), so that row's weights are all 0."
+        ]
+    if not np.allclose(outputs[0][1], outputs[1][1], atol=1e-5):
+        return [
+            "a fully masked row (a user with no history) averages its padding: with every "
+            "score at the same large negative number, softmax is uniform over the padding "
+            "steps. Multiply the weights by the mask after the softmax, so that row's "
+            "weights are all 0 (keras.layers.Softmax does this when given the mask)."
+        ]
+    return []
 
 
 def _jsonable(value):

@@ -83,10 +83,16 @@ class AttentionLayer(keras.layers.Layer):
             self.v = self.add_weight(name="v", shape=(units, 1), initializer="glorot_uniform")
 
     def call(self, inputs, mask=None, return_attention=None):
+        # Under a mixed policy (e.g. "mixed_float16") the variables stay float32 and the
+        # inputs are float16. Keras' autocast scope covers __call__ but not a direct
+        # compute_output_spec trace, so cast explicitly: every product is in compute_dtype.
+        dtype = self.compute_dtype
+        inputs = ops.cast(inputs, dtype)
         if self.scoring == "linear":
-            scores = ops.matmul(inputs, self.w)  # (batch, time, 1)
+            scores = ops.matmul(inputs, ops.cast(self.w, dtype))  # (batch, time, 1)
         else:
-            scores = ops.matmul(ops.tanh(ops.matmul(inputs, self.W) + self.b), self.v)
+            hidden = ops.matmul(inputs, ops.cast(self.W, dtype)) + ops.cast(self.b, dtype)
+            scores = ops.matmul(ops.tanh(hidden), ops.cast(self.v, dtype))
         scores = ops.squeeze(scores, axis=-1)  # (batch, time)
         weights = masked_softmax(scores, mask)
         context = ops.sum(inputs * ops.expand_dims(weights, -1), axis=1)  # (batch, features)
@@ -114,7 +120,8 @@ def masked_softmax(scores, mask=None):
     Masked scores are replaced by a very negative number *before* the max is
     taken (so a padding score can neither win the max nor underflow the real
     ones), and the result is multiplied by the mask: masked weights are exactly
-    0 even when a whole row is masked.
+    0. A fully masked row (a user with no history) gets all-zero weights, not
+    NaN, in float32 and in float16 alike.
     """
     # written out rather than ops.softmax: one code path with or without a mask
     # (and no "softmax over an axis of size 1" warning for one-event sessions)
@@ -126,4 +133,8 @@ def masked_softmax(scores, mask=None):
     exp = ops.exp(scores - ops.max(scores, axis=1, keepdims=True))
     if mask is not None:
         exp = exp * mask
-    return exp / ops.maximum(ops.sum(exp, axis=1, keepdims=True), 1e-9)
+    total = ops.sum(exp, axis=1, keepdims=True)
+    # A real row has total >= 1 (its max step gives exp(0) = 1); only a fully masked
+    # row has total 0. Divide it by 1 instead (0 / 1 = 0): a small floor such as 1e-9
+    # underflows to 0 in float16 and gives 0 / 0 = NaN.
+    return exp / ops.where(total > 0, total, ops.ones_like(total))

@@ -232,6 +232,187 @@ def test_attention_mistakes_named(layer_cls, named):
     assert "1 problem(s)" in message
 
 
+# Wrong answers that passed before: each must now be named.
+
+
+class TimeShapedBias(AttentionLayer):
+    """The article's crash "fixed" by shaping the bias (time, 1): one length only."""
+
+    def build(self, input_shape):
+        self.w = self.add_weight(name="w", shape=(input_shape[-1], 1))
+        self.b = self.add_weight(name="b", shape=(input_shape[1], 1), initializer="zeros")
+
+    def call(self, inputs, mask=None):
+        scores = ops.squeeze(ops.matmul(inputs, self.w) + self.b, -1)
+        return ops.sum(inputs * ops.expand_dims(masked_softmax(scores, mask), -1), axis=1)
+
+
+class PositionScores(TimeShapedBias):
+    """A learned score per position added to the content score: again one length only."""
+
+    def build(self, input_shape):
+        self.w = self.add_weight(name="w", shape=(input_shape[-1], 1))
+        self.b = self.add_weight(name="position_score", shape=(input_shape[1],))
+
+    def call(self, inputs, mask=None):
+        scores = ops.squeeze(ops.matmul(inputs, self.w), -1) + self.b
+        return ops.sum(inputs * ops.expand_dims(masked_softmax(scores, mask), -1), axis=1)
+
+
+class MaskedMean(keras.layers.Layer):
+    """No scores at all: the mean of the real steps. Shapes, sums and masking are right."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs, mask=None):
+        time = ops.shape(inputs)[1]
+        keep = ops.ones((ops.shape(inputs)[0], time)) if mask is None else ops.cast(mask, "float32")
+        weights = keep / ops.maximum(ops.sum(keep, axis=1, keepdims=True), 1.0)
+        return ops.sum(inputs * ops.expand_dims(weights, -1), axis=1)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+
+class SoftmaxOverSizeOneAxisThenMean(AttentionLayer):
+    """Scores (batch, time, 1) softmaxed over the last axis (all 1), then normalised by
+    their sum: weights 1/T whatever the scores."""
+
+    def call(self, inputs, mask=None):
+        scores = ops.matmul(ops.tanh(ops.matmul(inputs, self.W) + self.b), self.v)
+        weights = ops.softmax(scores, axis=-1)  # (batch, time, 1), every entry 1
+        if mask is not None:
+            weights = weights * ops.expand_dims(ops.cast(mask, weights.dtype), -1)
+        weights = weights / ops.maximum(ops.sum(weights, axis=1, keepdims=True), 1e-9)
+        return ops.sum(weights * inputs, axis=1)
+
+
+def _additive_scores(layer, inputs):
+    return ops.squeeze(ops.matmul(ops.tanh(ops.matmul(inputs, layer.W) + layer.b), layer.v), -1)
+
+
+class MinusInfMask(AttentionLayer):
+    """Masked scores set to -inf: right on partly masked rows, NaN on an empty one."""
+
+    def call(self, inputs, mask=None):
+        scores = _additive_scores(self, inputs)
+        if mask is not None:
+            scores = ops.where(mask, scores, ops.full_like(scores, -np.inf))
+        return ops.sum(inputs * ops.expand_dims(ops.softmax(scores, axis=1), -1), axis=1)
+
+
+class UnguardedDivision(AttentionLayer):
+    """exp·mask / sum: right on partly masked rows, 0/0 on an empty one."""
+
+    def call(self, inputs, mask=None):
+        scores = _additive_scores(self, inputs)
+        exp = ops.exp(scores - ops.max(scores, axis=1, keepdims=True))
+        if mask is not None:
+            exp = exp * ops.cast(mask, exp.dtype)
+        weights = exp / ops.sum(exp, axis=1, keepdims=True)
+        return ops.sum(inputs * ops.expand_dims(weights, -1), axis=1)
+
+
+class LargeNegativeOnly(AttentionLayer):
+    """Masked scores set to -1e9, no multiplication by the mask: an empty row's softmax
+    is uniform over its padding."""
+
+    def call(self, inputs, mask=None):
+        scores = _additive_scores(self, inputs)
+        if mask is not None:
+            scores = ops.where(mask, scores, ops.full_like(scores, -1e9))
+        return ops.sum(inputs * ops.expand_dims(ops.softmax(scores, axis=1), -1), axis=1)
+
+
+@pytest.mark.parametrize(
+    "layer_cls, named",
+    [
+        (TimeShapedBias, "shaped by the sequence length seen in build() (b (30, 1))"),
+        (PositionScores, "shaped by the sequence length seen in build() (position_score (30,))"),
+        (MaskedMean, "not attention"),
+        (SoftmaxOverSizeOneAxisThenMean, "do not depend on the scores"),
+        (MinusInfMask, "fully masked row (a user with no history) gives NaN"),
+        (UnguardedDivision, "fully masked row (a user with no history) gives NaN"),
+        (LargeNegativeOnly, "fully masked row (a user with no history) averages its padding"),
+    ],
+)
+def test_attention_mistakes_that_used_to_pass_are_named(layer_cls, named):
+    message = rejected(checks.check_attention_layer, layer_cls)
+    assert named in message
+    assert "1 problem(s)" in message
+
+
+def test_length_message_says_what_broke():
+    message = rejected(checks.check_attention_layer, TimeShapedBias)
+    assert "(4, 12, 16)" in message and "keras.Input((None, 16))" in message
+
+
+# Correct variants: every one must pass.
+
+
+class LinearWithScoreBias(AttentionLayer):
+    """Linear scoring plus one scalar bias: useless (softmax cancels it), not wrong."""
+
+    def build(self, input_shape):
+        self.w = self.add_weight(name="w", shape=(input_shape[-1], 1))
+        self.b = self.add_weight(name="b", shape=(1,), initializer="zeros")
+
+    def call(self, inputs, mask=None):
+        scores = ops.squeeze(ops.matmul(inputs, self.w) + self.b, -1)
+        return ops.sum(inputs * ops.expand_dims(masked_softmax(scores, mask), -1), axis=1)
+
+
+class KerasSoftmaxWithMask(AttentionLayer):
+    """Additive scores, keras.layers.Softmax(axis=1) given the mask."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.softmax = keras.layers.Softmax(axis=1)
+
+    def call(self, inputs, mask=None):
+        weights = self.softmax(_additive_scores(self, inputs), mask=mask)
+        return ops.sum(inputs * ops.expand_dims(weights, -1), axis=1)
+
+
+class RenormalisedWithFloor(AttentionLayer):
+    """softmax, times the mask, renormalised with a floor: an empty row gives zeros."""
+
+    def call(self, inputs, mask=None):
+        weights = ops.softmax(_additive_scores(self, inputs), axis=1)
+        if mask is not None:
+            weights = weights * ops.cast(mask, weights.dtype)
+            weights = weights / ops.maximum(ops.sum(weights, axis=1, keepdims=True), 1e-9)
+        return ops.sum(inputs * ops.expand_dims(weights, -1), axis=1)
+
+
+class ZeroInitialisedScores(AttentionLayer):
+    """v starts at zero (uniform weights until the first update): still attention."""
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self.v.assign(ops.zeros_like(self.v))
+
+
+@pytest.mark.parametrize(
+    "layer_cls",
+    [
+        AttentionLayer,
+        lambda: AttentionLayer(scoring="linear"),
+        lambda: AttentionLayer(units=3),
+        LinearWithScoreBias,
+        KerasSoftmaxWithMask,
+        RenormalisedWithFloor,
+        ZeroInitialisedScores,
+    ],
+    ids=["additive", "linear", "additive-units-3", "linear-score-bias", "keras-softmax-mask",
+         "renormalised-floor", "zero-init-v"],
+)  # fmt: skip
+def test_correct_attention_variants_accepted(layer_cls):
+    assert checks.check_attention_layer(layer_cls) is True
+
+
 def test_masked_softmax_is_what_the_mask_probe_accepts():
     """Sanity check of the probe itself: the reference's masked softmax zeroes padding."""
     weights = ops.convert_to_numpy(masked_softmax(ops.ones((1, 4)), ops.array([[1, 1, 0, 0]])))
