@@ -367,45 +367,149 @@ def scaled_dot_product_attention(q, k, v, mask=None):
     return weights @ v, weights
 
 
+def _softmax_rows(scores, axis=-1):
+    """Plain softmax (no mask) for the catalogue of wrong answers below."""
+    e = np.exp(scores - scores.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _wrong_weights(q, k, mask):
+    """The weights of the wrong answers a learner plausibly writes, each with its message.
+
+    Returns ``[(weights or None, message), ...]`` for the inputs of one probe; a checker
+    compares the learner's weights with each, so every mistake gets its own name.
+    """
+    raw = q @ np.swapaxes(k, -1, -2)
+    scaled = raw / np.sqrt(q.shape[-1])
+    wrong = [
+        (_softmax_rows(raw), "scores are not divided by sqrt(d) (d = 8 here): softmax(q kᵀ / "
+         "sqrt(d)). Without it the scores grow with d and the softmax saturates."),
+        (_softmax_rows(raw / q.shape[-1]), "scores are divided by d, not by sqrt(d): the "
+         "scale that keeps the scores' spread independent of d is 1/sqrt(d)."),
+        (_softmax_rows(scaled, axis=-2), "softmax on the wrong axis: it runs over the queries "
+         "(axis -2), so each key's weights sum to 1. It must run over the keys (axis=-1): "
+         "each query's weights sum to 1."),
+        (np.exp(scaled) / np.exp(scaled).sum(axis=(-2, -1), keepdims=True), "the softmax "
+         "is normalised over the whole (Tq, Tk) matrix: normalise each query's row "
+         "separately (sum over the last axis only)."),
+        (scaled, "the weights are the raw scores q kᵀ / sqrt(d): apply the softmax over the "
+         "keys to turn them into weights."),
+    ]
+    if mask is None:
+        return wrong
+    allowed = softmax(scaled)
+    return [
+        (softmax(scaled, mask=~mask), "the mask is inverted: True means *may attend* here, "
+         "so the keys where the mask is True must keep their weight."),
+        (allowed * mask, "the mask is applied after the softmax: zeroing weights afterwards "
+         "leaves rows that no longer sum to 1. Set the masked scores to -inf before the "
+         "softmax."),
+        (_softmax_rows(np.where(mask, scaled, 0.0)), "masked scores are set to 0 instead of "
+         "-inf (np.where(mask, s, 0), or s * mask): 0 is an ordinary score (exp(0) = 1), so "
+         "masked keys still get weight. Use -inf (or a very negative number)."),
+        (allowed, "the mask is ignored: keys where the mask is False get weight."),
+    ]
+
+
+def _matching(weights, catalogue):
+    return [message for wrong, message in catalogue
+            if wrong.shape == weights.shape and np.allclose(weights, wrong)]  # fmt: skip
+
+
 def check_scaled_dot_product_attention(fn):
-    """Check ``fn(q, k, v, mask=None) -> (output, weights)`` against the reference above:
-    the 1/sqrt(d) scale, softmax over the keys, the mask (True = may attend), stability."""
-    from helpers.feedback import run_checker, run_probe
+    """Check ``fn(q, k, v, mask=None) -> (output, weights)`` against the reference above.
+
+    Each plausible wrong answer is named by its own message: no 1/sqrt(d) scale (or 1/d),
+    softmax over the queries or over the whole matrix, raw scores as weights, K not
+    transposed (or ``k.T``, which also moves the batch axis), output not ``weights @ v``,
+    the mask inverted, applied after the softmax, or applied by setting scores to 0 (or
+    multiplying by the mask), NaN for a query with no allowed key (a padding step), and
+    overflow without the max shift.
+    """
+    from helpers.feedback import Crash, run_checker, run_probe
 
     rng = np.random.default_rng(7)
     q, k = rng.normal(size=(2, 4, 8)) * 2, rng.normal(size=(2, 5, 8)) * 2
     v = rng.normal(size=(2, 5, 3))
     mask = np.ones((2, 4, 5), dtype=bool)
     mask[1, :, 3:] = False  # the second sequence has 3 real keys
+    mask[0, :, 0] = False  # and the first sequence's first key is masked
+    no_key = mask.copy()
+    no_key[0, 3, :] = False  # query 3 of the first sequence may attend to nothing
+
+    def weights_of(result):
+        return np.asarray(result[1], dtype=float)
 
     def body(mistakes):
-        out, w = (np.asarray(a, dtype=float) for a in run_probe(lambda: fn(q, k, v), "fn(q, k, v)"))
+        try:
+            result = run_probe(lambda: fn(q, k, v), "fn(q, k, v)")
+        except Crash as crash:
+            mistakes.append(_explain_attention_crash(fn, crash, q, k, v))
+            return None
+        out, w = (np.asarray(a, dtype=float) for a in result)
         if out.shape != (2, 4, 3) or w.shape != (2, 4, 5):
             mistakes.append(
                 f"shapes: output {out.shape}, weights {w.shape}; expected (batch, Tq, dv) = "
                 "(2, 4, 3) and (batch, Tq, Tk) = (2, 4, 5). Is it q @ kᵀ (swap k's last two axes)?"
             )
             return None
-        if not np.allclose(w.sum(axis=-1), 1):
-            mistakes.append("weights do not sum to 1 over the keys: softmax on the wrong axis?")
-        unscaled = scaled_dot_product_attention(q * np.sqrt(8), k, v)[1]
-        if np.allclose(w, unscaled):
-            mistakes.append("scores are not divided by sqrt(d) (d = 8 here): q @ kᵀ / sqrt(d).")
         expected_out, expected_w = scaled_dot_product_attention(q, k, v)
-        if not mistakes and not (np.allclose(w, expected_w) and np.allclose(out, expected_out)):
-            mistakes.append("weights or output differ from softmax(q kᵀ / sqrt(d)) v.")
-        masked = run_probe(lambda: fn(q, k, v, mask=mask), "fn(q, k, v, mask=mask)")
-        w_m = np.asarray(masked[1], dtype=float)
-        if not np.all(w_m[~mask] == 0):
+        if not np.allclose(w, expected_w):
+            named = _matching(w, _wrong_weights(q, k, None))
+            mistakes.extend(named or ["weights differ from softmax(q kᵀ / sqrt(d)) over the keys."])
+        elif not np.allclose(out, expected_out):
+            mistakes.append("the weights are right but the output is not weights @ v "
+                            "((..., Tq, Tk) @ (..., Tk, dv)).")  # fmt: skip
+        masked = weights_of(run_probe(lambda: fn(q, k, v, mask=mask), "fn(q, k, v, mask=mask)"))
+        expected_masked = scaled_dot_product_attention(q, k, v, mask)[1]
+        if masked.shape == expected_masked.shape and not np.allclose(masked, expected_masked):
+            named = _matching(masked, _wrong_weights(q, k, mask))
+            if named:
+                mistakes.extend(named)
+            elif not np.all(masked[~mask] == 0):
+                mistakes.append(
+                    "keys where the mask is False get weight: they must get exactly 0 (True = "
+                    "may attend; set their scores to -inf before the softmax)."
+                )
+            elif not mistakes:
+                mistakes.append("with a mask, the weights of the allowed keys are wrong.")
+        with np.errstate(all="ignore"):
+            big = weights_of(run_probe(lambda: fn(q * 1e3, k, v), "large scores"))
+        if not np.all(np.isfinite(big)):
+            mistakes.append("NaN or inf for large scores: subtract the row max before exp "
+                            "(softmax does not change when a constant is subtracted).")  # fmt: skip
+            return None  # the same overflow also breaks the row checked next
+        empty = weights_of(run_probe(lambda: fn(q, k, v, mask=no_key), "no allowed key"))
+        row = empty[0, 3] if empty.shape == (2, 4, 5) else np.zeros(5)
+        if not np.all(np.isfinite(row)):
             mistakes.append(
-                "keys where the mask is False get weight: they must get exactly 0 (True = may "
-                "attend; set their scores to -inf, or a very negative number, before the softmax)."
+                "a query with no allowed key (a padding step) gets NaN weights: its scores are "
+                "all -inf, so the row max is -inf and -inf - (-inf) = NaN. Give such a row "
+                "zero weights (use 0 as the max of an all -inf row, guard the division)."
             )
-        elif not mistakes and not np.allclose(w_m, scaled_dot_product_attention(q, k, v, mask)[1]):
-            mistakes.append("with a mask, the weights of the allowed keys are wrong.")
-        big = run_probe(lambda: fn(q * 1e3, k, v)[1], "large scores")
-        if not np.all(np.isfinite(np.asarray(big, dtype=float))):
-            mistakes.append("NaN or inf for large scores: subtract the row max before exp.")
+        elif np.any(row != 0) and not mistakes:
+            mistakes.append(
+                "a query with no allowed key (a padding step) gets weight on masked keys (a "
+                "very negative number instead of -inf gives such a row uniform weights): "
+                "every key is masked, so every weight must be 0."
+            )
         return "scaled by 1/sqrt(d), softmax over the keys, masked keys get exactly 0, stable"
 
     return run_checker("check_scaled_dot_product_attention", body)
+
+
+def _explain_attention_crash(fn, crash, q, k, v):
+    """Name the mistake behind a crash: K not transposed, ``k.T`` on a batch, no keepdims."""
+    text = str(crash.error)
+    if "matmul" in text or "aligned" in text:
+        try:
+            fn(q[0], k[0], v[0])  # one sequence, no batch axis
+        except Exception:  # noqa: BLE001 - any failure means the 2-D case breaks too
+            return (f"{crash}. K is not transposed: the scores are q @ kᵀ, (Tq, d) @ (d, Tk); "
+                    "swap k's last two axes (np.swapaxes(k, -1, -2)).")  # fmt: skip
+        return (f"{crash}. It works on one sequence but not on a batch: k.T reverses *all* "
+                "axes, the batch axis too. Swap only the last two: np.swapaxes(k, -1, -2).")
+    if "broadcast" in text:
+        return (f"{crash}. Dividing (..., Tq, Tk) by a sum shaped (..., Tq) does not "
+                "broadcast: keep the summed axis, sum(axis=-1, keepdims=True).")
+    return str(crash)

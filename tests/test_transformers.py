@@ -1,5 +1,7 @@
 """Tests for helpers.transformers: BST classifier, SASRec, next-item data, ranking metrics."""
 
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -290,48 +292,119 @@ def _softmax(s, axis=-1):
     return e / e.sum(axis=axis, keepdims=True)
 
 
-def unscaled(q, k, v, mask=None):
-    s = q @ np.swapaxes(k, -1, -2)
-    s = s if mask is None else np.where(mask, s, -1e9)
+def learner(scores=None, weights=None, mask_fill=None, output=None):
+    """A learner's attention_np built from the reference steps, with one step replaced.
+
+    ``scores(q, k)``, ``mask_fill(s, mask)`` (returns the masked scores), ``weights(s)`` and
+    ``output(w, v, s)`` override the scaled scores, the masking, the softmax over the keys
+    and ``w @ v``.
+    """
+
+    def answer(q, k, v, mask=None):
+        q, k, v = (np.asarray(a, dtype=float) for a in (q, k, v))
+        s = (scores or (lambda q, k: q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])))(q, k)
+        if mask is not None:
+            s = (mask_fill or (lambda s, m: np.where(m, s, -1e30)))(s, mask)
+        w = (weights or _stable_with_empty_rows)(s)
+        return (output or (lambda w, v, s: w @ v))(w, v, s), w
+
+    return answer
+
+
+def _stable_with_empty_rows(s):
+    # rows whose every score is -1e30 (no allowed key) get zero weights, as the reference does
     w = _softmax(s)
-    return w @ v, w
+    return np.where((s <= -1e29).all(axis=-1, keepdims=True), 0.0, w)
 
 
-def wrong_axis(q, k, v, mask=None):
-    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
-    s = s if mask is None else np.where(mask, s, -1e9)
-    w = _softmax(s, axis=-2)
-    return w @ v, w
+def scaled(q, k):
+    return q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
 
 
-def mask_inverted(q, k, v, mask=None):
-    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
-    s = s if mask is None else np.where(mask, -1e9, s)  # True treated as "blocked"
-    w = _softmax(s)
-    return w @ v, w
-
-
-def no_max_shift(q, k, v, mask=None):
-    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
-    s = s if mask is None else np.where(mask, s, -np.inf)
+def no_max_shift(s):
     with np.errstate(all="ignore"):
         e = np.exp(s)
+        return e / e.sum(axis=-1, keepdims=True)
+
+
+def nan_for_empty_rows(q, k, v, mask=None):
+    s = scaled(np.asarray(q, float), np.asarray(k, float))
+    s = s if mask is None else np.where(mask, s, -np.inf)
+    with np.errstate(all="ignore"):
+        e = np.exp(s - s.max(axis=-1, keepdims=True))  # an all -inf row: -inf - -inf = NaN
         w = e / e.sum(axis=-1, keepdims=True)
     return w @ v, w
 
 
-@pytest.mark.parametrize(
-    "answer, named",
-    [
-        (unscaled, r"sqrt\(d\)"),
-        (wrong_axis, "wrong axis"),
-        (mask_inverted, "mask is False"),
-        (no_max_shift, "row max"),
-    ],
-)
-def test_checker_rejects_plausible_mistakes(answer, named):
-    with pytest.raises(AssertionError, match=named):
+def mask_after_softmax(q, k, v, mask=None):
+    w = _softmax(scaled(np.asarray(q, float), np.asarray(k, float)))
+    w = w if mask is None else w * mask
+    return w @ v, w
+
+
+WRONG_ANSWERS = {
+    "no 1/sqrt(d)": (learner(scores=lambda q, k: q @ np.swapaxes(k, -1, -2)),
+                     r"not divided by sqrt\(d\)"),
+    "divided by d": (learner(scores=lambda q, k: q @ np.swapaxes(k, -1, -2) / q.shape[-1]),
+                     r"divided by d, not by sqrt\(d\)"),
+    "softmax over the queries": (learner(weights=lambda s: _softmax(s, axis=-2)), "wrong axis"),
+    "softmax over the whole matrix": (
+        learner(weights=lambda s: _softmax(s.reshape(len(s), -1)).reshape(s.shape)),
+        "whole \\(Tq, Tk\\) matrix"),
+    "raw scores as weights": (learner(weights=lambda s: s), "raw scores"),
+    "K not transposed": (learner(scores=lambda q, k: q @ k / np.sqrt(q.shape[-1])),
+                         "K is not transposed"),
+    "k.T on a batch": (learner(scores=lambda q, k: q @ k.T / np.sqrt(q.shape[-1])),
+                       "k.T reverses \\*all\\* axes"),
+    "sum without keepdims": (learner(weights=lambda s: np.exp(s) / np.exp(s).sum(axis=-1)),
+                             "keepdims=True"),
+    "output from the scores": (learner(output=lambda w, v, s: s @ v), "output is not weights @ v"),
+    "mask inverted": (learner(mask_fill=lambda s, m: np.where(m, -1e30, s)), "mask is inverted"),
+    "mask after the softmax": (mask_after_softmax, "applied after the softmax"),
+    "masked scores set to 0": (learner(mask_fill=lambda s, m: np.where(m, s, 0.0)),
+                               "set to 0 instead of -inf"),
+    "scores times the mask": (learner(mask_fill=lambda s, m: s * m), "set to 0 instead of -inf"),
+    "mask ignored": (learner(mask_fill=lambda s, m: s), "mask is ignored"),
+    "NaN for a query with no key": (nan_for_empty_rows, "gets NaN weights"),
+    "-1e9 leaves an empty row uniform": (
+        learner(mask_fill=lambda s, m: np.where(m, s, -1e9), weights=_softmax),
+        "no allowed key .* gets weight on masked keys"),
+    "no max shift": (learner(weights=no_max_shift, mask_fill=lambda s, m: np.where(m, s, -1e30)),
+                     "subtract the row max"),
+}
+
+
+def test_the_learner_template_is_right(capsys):
+    # the wrong answers below differ from this one in a single step each
+    assert tr.check_scaled_dot_product_attention(learner()) is True
+
+
+@pytest.mark.parametrize("mistake", WRONG_ANSWERS)
+def test_checker_rejects_plausible_mistakes(mistake):
+    answer, named = WRONG_ANSWERS[mistake]
+    with pytest.raises(AssertionError, match=named) as failure:
         tr.check_scaled_dot_product_attention(answer)
+    others = [m for other, (_, m) in WRONG_ANSWERS.items() if other != mistake]
+    text = str(failure.value)
+    wrongly_named = [m for m in others if re.search(m, text) and not re.search(m, named)]
+    assert not wrongly_named, f"{mistake} is also reported as {wrongly_named}:\n{text}"
+
+
+@pytest.mark.parametrize("mask_value", [-np.inf, -1e30])
+def test_checker_accepts_correct_variants(mask_value, capsys):
+    # -inf with a guarded max, or a huge negative number with empty rows zeroed: both right
+    def answer(q, k, v, mask=None):
+        s = scaled(np.asarray(q, float), np.asarray(k, float))
+        if mask is not None:
+            s = np.where(mask, s, mask_value)
+        top = s.max(axis=-1, keepdims=True)
+        e = np.exp(s - np.where(np.isfinite(top), top, 0.0))
+        if mask is not None:
+            e = e * mask
+        w = e / np.maximum(e.sum(axis=-1, keepdims=True), 1e-300)
+        return w @ v, w
+
+    assert tr.check_scaled_dot_product_attention(answer) is True
 
 
 def test_checker_says_not_attempted(capsys):
