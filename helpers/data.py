@@ -34,6 +34,20 @@ How a simulated session is generated
    ceiling no model can beat in expectation. Three of the four terms need the
    *order* of events, so a model that sees only counts cannot reach it.
    Items and time gaps do not enter ``z``: they are realistic nuisance inputs.
+
+Scoring a session while it runs
+-------------------------------
+A production system scores *prefixes*: the first ``k`` events of a session that
+is still going on. :func:`take_prefix` cuts every session to its first
+``ceil(fraction * length)`` events and replaces ``true_prob`` with
+P(label = 1 | those events, and that they are that fraction of the session),
+computed exactly (:func:`prefix_purchase_probability`): the rest of the session
+is the Markov chain of step 2 started from the last observed event, its length
+is the step-1 length distribution restricted to the lengths that give this
+prefix, and ``z`` needs only a small summary of what has happened so far
+(first event, whether a favorite and a favorite → cart have occurred, page
+views, events since the last cart), so the expectation of ``sigmoid(z)`` over
+every possible rest is a backward recursion over that summary.
 """
 
 from __future__ import annotations
@@ -60,15 +74,20 @@ __all__ = [
     "load_cdnow",
     "load_retailrocket_events",
     "load_taobao_user_behavior",
+    "length_probabilities",
     "make_dataset",
+    "prefix_lengths",
+    "prefix_purchase_probability",
     "purchase_logit",
     "purchase_probability",
     "split_by_user",
+    "take_prefix",
 ]
 
 N_ITEMS = 1000  # default simulated catalogue: item ids 1..1000 (0 = padding)
 N_CATEGORIES = 50
 MIN_LEN, MAX_LEN = 5, 40
+MEDIAN_LEN, LEN_SIGMA = 14.0, 0.6  # session length: log-normal, then rounded and clipped
 
 SEARCH, PV, FAV, CART, BUY = (BEHAVIOR_ID[b] for b in BEHAVIORS)
 START_PROBS = {SEARCH: 0.35, PV: 0.65}
@@ -233,7 +252,9 @@ def make_dataset(
     rng = np.random.default_rng(seed)
     n_users = n_users or max(1, n_sequences // 3)
     user_ids = rng.integers(0, n_users, n_sequences)
-    lengths = np.clip(np.round(rng.lognormal(np.log(14.0), 0.6, n_sequences)), min_len, max_len)
+    lengths = np.clip(
+        np.round(rng.lognormal(np.log(MEDIAN_LEN), LEN_SIGMA, n_sequences)), min_len, max_len
+    )
     lengths = lengths.astype(np.int32)
 
     behaviors = _simulate_behaviors(rng, lengths, max_len)
@@ -275,3 +296,166 @@ def random_parts(values: np.ndarray, fractions, seed: int = 0) -> tuple[np.ndarr
     shuffled = np.random.default_rng(seed).permutation(values)
     cuts = np.round(np.cumsum(fractions)[:-1] * len(shuffled)).astype(int)
     return tuple(np.split(shuffled, cuts))
+
+
+def length_probabilities(min_len: int = MIN_LEN, max_len: int = MAX_LEN) -> np.ndarray:
+    """P(session length = L) for L = 0..max_len, ``(max_len + 1,)``: the law of step 1.
+
+    ``round(lognormal(log 14, 0.6))`` clipped to ``[min_len, max_len]``: the
+    clipped tails pile up on the two end lengths.
+    """
+    from math import erf, log, sqrt
+
+    def below(x):  # P(lognormal < x): the normal CDF of log(x)
+        return 0.5 * (1.0 + erf((log(x) - log(MEDIAN_LEN)) / (LEN_SIGMA * sqrt(2.0))))
+
+    probs = np.zeros(max_len + 1)
+    for length in range(min_len, max_len + 1):
+        low = below(length - 0.5) if length > min_len else 0.0
+        high = below(length + 0.5) if length < max_len else 1.0
+        probs[length] = high - low
+    return probs
+
+
+def prefix_lengths(lengths: np.ndarray, fraction: float) -> np.ndarray:
+    """Events observed after ``fraction`` of each session: ``ceil(fraction * length)``, >= 1."""
+    if not 0 < fraction <= 1:
+        raise ValueError(f"fraction must be in (0, 1], got {fraction!r}")
+    lengths = np.asarray(lengths)
+    # the small epsilon keeps 0.1 * 30 = 3.0000000000000004 from rounding up to 4
+    return np.clip(np.ceil(fraction * lengths - 1e-9), 1, lengths).astype(np.int32)
+
+
+def _rest_of_session_table(max_len, weights, intercept):
+    """``V[r, first, b, flag, pv, s]`` = E[sigmoid(z) at the end | r events still to come].
+
+    The summary state after the last observed event: ``first`` 1 if the session
+    started with a search; ``b`` its behavior; ``flag`` 0 = no favorite yet,
+    1 = a favorite but no cart after one, 2 = a cart after a favorite;
+    ``pv`` page views so far; ``s`` events since the last cart (``max_len`` =
+    no cart yet). One more event of type ``b'`` (probability ``TRANSITIONS``)
+    updates the summary; ``z`` at the end is a function of it.
+    """
+    none = max_len
+    pv = np.arange(max_len + 1)
+    s = np.arange(max_len + 1)
+    cart_recency = np.where(s < none, np.exp(-np.minimum(s, none - 1) / CART_RECENCY_SCALE), 0.0)
+    z = (
+        intercept
+        + weights["first_is_search"] * np.arange(2)[:, None, None, None, None]
+        + weights["fav_then_cart"] * (np.arange(3) == 2)[None, None, :, None, None]
+        + weights["log_page_views"] * np.log1p(pv)[None, None, None, :, None]
+        + weights["cart_recency"] * cart_recency[None, None, None, None, :]
+    )
+    shape = (2, N_BEHAVIORS, 3, max_len + 1, max_len + 1)
+    table = np.zeros((max_len, *shape))
+    table[0] = np.broadcast_to(1.0 / (1.0 + np.exp(-z)), shape)
+    transitions = np.zeros((N_BEHAVIORS, N_BEHAVIORS))
+    for state, row in TRANSITIONS.items():
+        transitions[state, 1:] = row
+    for remaining in range(1, max_len):
+        value = np.zeros(shape)
+        for following in range(1, N_BEHAVIORS):
+            flag = np.arange(3)
+            if following == FAV:
+                flag = np.where(flag == 0, 1, flag)
+            if following == CART:
+                flag = np.where(flag == 1, 2, flag)
+            pv_next = np.minimum(pv + (following == PV), max_len)
+            s_next = np.zeros_like(s) if following == CART else np.where(
+                s < none, np.minimum(s + 1, none - 1), none
+            )
+            after = table[remaining - 1][:, following][:, flag][:, :, pv_next][..., s_next]
+            value += transitions[None, :, following, None, None, None] * after[:, None]
+        table[remaining] = value
+    return table
+
+
+def prefix_purchase_probability(
+    behavior_ids: np.ndarray,
+    observed: np.ndarray,
+    fraction: float,
+    *,
+    min_len: int = MIN_LEN,
+    max_len: int | None = None,
+    weights: dict[str, float] = LOGIT_WEIGHTS,
+    intercept: float = LOGIT_INTERCEPT,
+) -> np.ndarray:
+    """P(label = 1 | the first ``observed`` events, ``fraction`` of the session), ``(n,)``.
+
+    Exact under the simulator (no sampling): the sum over every session length
+    L that gives this prefix length (``prefix_lengths(L, fraction) == observed``),
+    weighted by P(L), of the expected ``sigmoid(z)`` over every possible rest of
+    the session (:func:`_rest_of_session_table`). Only the first ``observed``
+    behavior ids of each row are read. ``fraction=1`` gives ``purchase_probability``.
+    """
+    behavior_ids = np.asarray(behavior_ids)
+    observed = np.asarray(observed)
+    max_len = max_len or behavior_ids.shape[1]
+    if observed.min() < 1 or observed.max() > min(max_len, behavior_ids.shape[1]):
+        raise ValueError(
+            f"observed must be in 1..{max_len}, got {observed.min()}..{observed.max()}"
+        )
+    n = len(behavior_ids)
+    rows = np.arange(n)
+    seen = np.arange(behavior_ids.shape[1])[None, :] < observed[:, None]
+    prefix = np.where(seen, behavior_ids, 0)
+    terms = purchase_terms(prefix, observed)  # first event, fav → cart so far, page views
+    fav_seen = (prefix == FAV).any(axis=1)
+    flag = np.where(terms["fav_then_cart"] > 0, 2, np.where(fav_seen, 1, 0))
+    last_cart = np.where(prefix == CART, np.arange(prefix.shape[1]), -1).max(axis=1)
+    since_cart = np.where(last_cart >= 0, observed - 1 - last_cart, max_len)
+    first = terms["first_is_search"].astype(int)
+    last = prefix[rows, observed - 1]
+    pv = (prefix == PV).sum(axis=1)
+
+    table = _rest_of_session_table(max_len, weights, intercept)
+    length_probs = length_probabilities(min_len, max_len)
+    total = np.zeros(n)
+    norm = np.zeros(n)
+    for length in range(min_len, max_len + 1):
+        gives = (prefix_lengths(np.full(n, length), fraction) == observed) & (observed <= length)
+        if not gives.any():
+            continue
+        remaining = np.clip(length - observed, 0, max_len - 1)
+        value = table[remaining, first, last, flag, pv, since_cart]
+        total += np.where(gives, length_probs[length] * value, 0.0)
+        norm += np.where(gives, length_probs[length], 0.0)
+    if (norm == 0).any():
+        raise ValueError(f"no session length in {min_len}..{max_len} gives these prefixes")
+    return total / norm
+
+
+def take_prefix(
+    data: BehaviorSequences, fraction: float, *, min_len: int = MIN_LEN
+) -> BehaviorSequences:
+    """Every session cut to its first ``ceil(fraction * length)`` events (post-padded again).
+
+    Labels stay those of the complete session (what is predicted); ``true_prob``
+    becomes the prefix's exact P(label = 1 | prefix) under the simulator
+    (:func:`prefix_purchase_probability`), so ``bayes_roc_auc`` is the ceiling
+    for scoring at that point of the session. Real logs (no ``true_prob``) are
+    cut the same way, with ``true_prob`` left ``None``.
+    """
+    observed = prefix_lengths(data.lengths, fraction)
+    keep = np.arange(data.max_len)[None, :] < observed[:, None]
+
+    def cut(array):
+        return array * (keep if array.ndim == 2 else keep[..., None]).astype(array.dtype)
+
+    true_prob = None
+    if data.true_prob is not None:
+        true_prob = prefix_purchase_probability(
+            data.behavior_ids, observed, fraction, min_len=min_len, max_len=data.max_len
+        )
+    return BehaviorSequences(
+        item_ids=cut(data.item_ids),
+        category_ids=cut(data.category_ids),
+        behavior_ids=cut(data.behavior_ids),
+        time_gaps=cut(data.time_gaps),
+        features=cut(data.features),
+        labels=data.labels,
+        lengths=observed,
+        user_ids=data.user_ids,
+        true_prob=true_prob,
+    )

@@ -145,3 +145,92 @@ def test_bayes_auc_needs_true_prob(sim):
     real_like.true_prob = None
     with pytest.raises(ValueError, match="simulated"):
         _ = real_like.bayes_roc_auc
+
+
+# --- scoring a session while it runs: prefixes and their exact Bayes probability ---
+
+
+@pytest.fixture(scope="module")
+def big():
+    return D.make_dataset(150_000, seed=11)
+
+
+def test_length_probabilities_match_the_simulated_lengths(big):
+    probs = D.length_probabilities()
+    assert probs.sum() == pytest.approx(1.0) and probs[: D.MIN_LEN].sum() == 0
+    counts = np.bincount(big.lengths, minlength=D.MAX_LEN + 1)
+    sd = np.sqrt(len(big) * probs * (1 - probs)) + 1e-9
+    assert (np.abs(counts - len(big) * probs) < 4 * sd + 1).all()
+
+
+def test_prefix_lengths():
+    np.testing.assert_array_equal(D.prefix_lengths([30, 4, 5, 40], 0.1), [3, 1, 1, 4])
+    np.testing.assert_array_equal(D.prefix_lengths([8, 7], 0.25), [2, 2])
+    np.testing.assert_array_equal(D.prefix_lengths([8, 7], 1.0), [8, 7])
+    for bad in (0, -0.5, 1.5):
+        with pytest.raises(ValueError, match="fraction"):
+            D.prefix_lengths([10], bad)
+
+
+def test_whole_session_prefix_probability_is_true_prob(sim):
+    np.testing.assert_allclose(
+        D.prefix_purchase_probability(sim.behavior_ids, sim.lengths, 1.0), sim.true_prob
+    )
+
+
+@pytest.mark.parametrize("fraction", [0.25, 0.5])
+def test_prefix_probability_is_the_mean_true_prob_of_sessions_with_that_prefix(big, fraction):
+    # E[true_prob | prefix] = P(label | prefix): group simulated sessions by their exact
+    # observed prefix and compare the group's mean true_prob (the simulator, no recursion)
+    # with the computed value, within 4 standard errors
+    prefix = D.take_prefix(big, fraction)
+    rows = zip(prefix.lengths.tolist(), prefix.behavior_ids.tolist(), strict=True)
+    keys = [(k, *row[:k]) for k, row in rows]
+    groups = {}
+    for index, key in enumerate(keys):
+        groups.setdefault(key, []).append(index)
+    checked = 0
+    for rows in groups.values():
+        if len(rows) < 300:
+            continue
+        rows = np.array(rows)
+        assert np.ptp(prefix.true_prob[rows]) < 1e-12  # one value per prefix
+        sample = big.true_prob[rows]
+        error = sample.std() / np.sqrt(len(rows))
+        assert abs(sample.mean() - prefix.true_prob[rows[0]]) < 4 * error + 1e-4
+        checked += 1
+    assert checked >= 5
+    difference = big.true_prob - prefix.true_prob  # overall: the tower property
+    assert abs(difference.mean()) < 4 * difference.std() / np.sqrt(len(big))
+
+
+def test_prefix_probability_depends_on_what_has_happened_so_far():
+    # same prefix length and fraction: a fresh cart after a favorite beats page views only
+    ids, _ = behaviors("pv", "fav", "cart", "pv", "pv", "pv", "pv", "pv", max_len=40)
+    plain, _ = behaviors(*["pv"] * 8, max_len=40)
+    both = np.concatenate([ids, plain])
+    p = D.prefix_purchase_probability(both, np.array([3, 3]), 0.25)
+    assert p[0] > 2 * p[1]
+
+
+def test_take_prefix_cuts_and_repads(sim):
+    part = sim.subset(slice(0, 500))
+    cut = D.take_prefix(part, 0.5)
+    np.testing.assert_array_equal(cut.lengths, D.prefix_lengths(part.lengths, 0.5))
+    real = np.arange(part.max_len)[None, :] < cut.lengths[:, None]
+    assert (cut.behavior_ids[real] == part.behavior_ids[real]).all()
+    assert (cut.behavior_ids[~real] == 0).all() and (cut.item_ids[~real] == 0).all()
+    assert (cut.features[~real] == 0).all()
+    np.testing.assert_array_equal(cut.labels, part.labels)
+    np.testing.assert_array_equal(
+        cut.features,
+        encode_features(cut.behavior_ids, cut.time_gaps, cut.item_ids, cut.category_ids),
+    )
+    real_log = part.subset(slice(None))
+    real_log.true_prob = None
+    assert D.take_prefix(real_log, 0.5).true_prob is None
+
+
+def test_prefix_probability_rejects_impossible_prefixes(sim):
+    with pytest.raises(ValueError, match="observed"):
+        D.prefix_purchase_probability(sim.behavior_ids[:2], np.array([0, 3]), 0.5)
