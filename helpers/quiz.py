@@ -1,47 +1,67 @@
 """Interview question bank and an auto-graded self-quiz (notebook 09).
 
-Two collections, both plain data:
+The bank is data: ``helpers/question_bank/<notebook>.json``, one file per notebook
+(the file's stem is the notebook that answers its questions), each with
 
-* ``QUESTIONS`` — open interview questions: the source article's five questions
+* ``questions`` — open interview questions: the source article's five questions
   and its section-4 model, plus the follow-ups an interviewer asks next. Each has
   a difficulty (warm-up / core / deep), a kind (concept / coding / design), the
-  notebook that answers it, and a rubric: the points a strong answer contains.
-* ``QUIZ`` — short items with one right answer (multiple choice or a number with
-  a tolerance), each pointing to the notebook to revisit when it is missed.
+  text in English and Chinese, and a rubric in both languages: the points a
+  strong answer contains;
+* ``quiz`` — short items with one right answer (multiple choice or a number with
+  a tolerance), with English and Chinese prompts; a missed item points to the
+  notebook to revisit.
+
+Loading builds ``QUESTIONS``, ``QUIZ``, ``ANSWER_KEY`` and ``NOTEBOOKS`` (the
+notebooks that have a bank file); a malformed file raises ``ValueError`` naming
+the file and the field. ``show_question`` / ``show_rubric`` / ``rubric_markdown``
+/ ``bank_table`` / ``show_quiz`` print English by default, Chinese with
+``lang="zh"``.
 
 ``grade(answers)`` scores a sheet ``{item id: answer}``; ``check_self_quiz``
 wraps it in the exercise protocol of ``helpers.feedback`` (✓ / "not attempted
-yet" / ``AssertionError`` naming what to revisit). Only the standard library is
+yet" / ``AssertionError`` naming what to fix or revisit); ``check_and_grade`` is
+the notebook's check cell: it prints the same verdict without raising and returns
+the result of the gradable part of the sheet. Only the standard library is
 imported: the bank loads instantly, without TensorFlow.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
 import random
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType
+from typing import NamedTuple
 
-from helpers.feedback import not_attempted
+from helpers.feedback import not_attempted, report
 
 __all__ = [
     "ANSWER_KEY",
+    "BANK_DIR",
     "DIFFICULTIES",
     "KINDS",
+    "LANGS",
     "NOTEBOOKS",
     "QUESTIONS",
     "QUIZ",
+    "Bank",
     "MultipleChoice",
     "Numeric",
     "Question",
     "QuizResult",
     "bank_table",
+    "check_and_grade",
     "check_self_quiz",
     "grade",
     "interview_plan",
     "item",
+    "load_bank",
     "question",
     "rubric_markdown",
     "show_question",
@@ -51,24 +71,16 @@ __all__ = [
 
 DIFFICULTIES = ("warm-up", "core", "deep")
 KINDS = ("concept", "coding", "design")
-# Every notebook of the collection, by file stem (solutions/<stem>.ipynb).
-NOTEBOOKS = (
-    "00_start_here",
-    "01_challenges",
-    "02_lstm",
-    "03_attention",
-    "04_lstm_classifier",
-    "05_attention_layer",
-    "06_full_model",
-    "07_transformers_and_large_models",
-    "08_real_data_churn",
-    "09_mock_interview",
-)
+LANGS = ("en", "zh")  # the language switch of every show_* function
+BANK_DIR = Path(__file__).with_name("question_bank")
+_DIFFICULTY_ZH = {"warm-up": "热身", "core": "核心", "deep": "深入"}
+_KIND_ZH = {"concept": "概念题", "coding": "编程题", "design": "设计题"}
 
 
 @dataclass(frozen=True)
 class Question:
-    """An open interview question and what a strong answer must contain."""
+    """An open interview question and what a strong answer must contain, in English
+    and in Chinese."""
 
     id: str
     text: str
@@ -77,6 +89,8 @@ class Question:
     notebook: str  # the notebook that answers it, e.g. "04_lstm_classifier"
     rubric: tuple[str, ...]  # the points a strong answer contains
     source: str = ""  # where the article poses it ("题目 4"), empty for follow-ups
+    text_zh: str = ""  # the question as a Chinese interviewer asks it
+    rubric_zh: tuple[str, ...] = ()  # the rubric in Chinese
 
 
 @dataclass(frozen=True)
@@ -88,6 +102,8 @@ class MultipleChoice:
     choices: tuple[str, ...]
     answer: str  # the correct letter
     notebook: str  # where to revisit when it is missed
+    prompt_zh: str = ""
+    choices_zh: tuple[str, ...] = ()
 
     @property
     def letters(self) -> tuple[str, ...]:
@@ -103,500 +119,172 @@ class Numeric:
     answer: float
     tolerance: float  # absolute
     notebook: str
+    prompt_zh: str = ""
 
 
-# --- the question bank -------------------------------------------------------------
-def _q(id, difficulty, kind, notebook, text, rubric, source=""):
-    return Question(id, text, difficulty, kind, notebook, tuple(rubric), source)
+# --- loading the bank ----------------------------------------------------------------
+class Bank(NamedTuple):
+    """Everything read from a question-bank folder."""
+
+    notebooks: tuple[str, ...]  # file stems, sorted
+    questions: tuple[Question, ...]
+    quiz: tuple[MultipleChoice | Numeric, ...]
 
 
-QUESTIONS: tuple[Question, ...] = (
-    # -- the source article: §1, 题目 1-5, §4
-    _q("article-s1", "warm-up", "concept", "00_start_here",
-       "Why does user-behavior-sequence analysis matter for an e-commerce platform, and what "
-       "would you predict from it?", [
-           "Turns the four uses (experience, precision marketing, recommendation, churn) into "
-           "prediction tasks, each with a label, an input window and a metric.",
-           "Order carries intent (favorite → cart is not cart → favorite); counts miss it.",
-           "Positives are rare: ranking metrics (ROC-AUC, PR-AUC), not accuracy.",
-           "Leakage-free setup: inputs strictly before the prediction time, labels after it.",
-       ], "§1"),
-    _q("article-1", "warm-up", "concept", "01_challenges",
-       "What are the main challenges of modeling user-behavior sequences?", [
-           "High-cardinality ids (高维度特征): embeddings, hashing, sharded tables.",
-           "Order (序列建模): a shuffle test shows an order-aware model uses it.",
-           "Imbalance (数据不平衡): accuracy is useless; PR-AUC vs the positive rate, "
-           "thresholds for the goal, class weights break calibration.",
-           "Beyond the article: padding and masking, long histories, cold start, leakage, "
-           "drift.",
-       ], "题目 1"),
-    _q("article-2", "core", "concept", "02_lstm",
-       "Briefly describe how an LSTM processes a user-behavior sequence.", [
-           "Each event becomes a vector (embedded behavior type and item, time gap); padding "
-           "is masked.",
-           "Gates: c_t = f_t * c_{t-1} + i_t * g_t, h_t = o_t * tanh(c_t); the last h_T or "
-           "attention-pooled h_t feeds the classifier.",
-           "Mitigates (does not avoid) vanishing gradients: along the cell state the gradient "
-           "is multiplied by the forget gate.",
-           "A session is an irregular event sequence, not a regularly sampled time series.",
-           "Keep tanh / sigmoid: bounded state, cuDNN kernel on GPU.",
-       ], "题目 2"),
-    _q("article-3", "core", "concept", "03_attention",
-       "Explain how the attention mechanism improves the analysis of user-behavior sequences.", [
-           "A score per event, a masked softmax over time, a weighted sum: one context vector.",
-           "A direct, learned path from the output to every event instead of the last state.",
-           "A constant bias on the score cancels under softmax.",
-           "Target attention (DIN): the candidate item is the query; no softmax keeps intensity.",
-           "Weights are not explanations; measure the gain against a last-state baseline over "
-           "several seeds.",
-       ], "题目 3"),
-    _q("article-4", "core", "coding", "04_lstm_classifier",
-       "Write a Python program that classifies user-behavior sequences with an LSTM.", [
-           "keras.Input((timesteps, n_features)), not input_shape=; Masking(0.0) for padding.",
-           "LSTM with the default tanh; Dense(1, sigmoid); binary cross-entropy.",
-           "ROC-AUC and PR-AUC, not accuracy (always 'no' is ~96 % accurate).",
-           "Validation and test split by user; keep the best validation epoch.",
-           "Class weights change calibration more than ranking; choose the threshold on "
-           "validation data.",
-       ], "题目 4"),
-    _q("article-5", "core", "coding", "05_attention_layer",
-       "Write a Keras attention layer that models user-behavior sequences.", [
-           "Score e_t = v·tanh(W h_t + b) or w·h_t; softmax over axis 1 (time); context "
-           "sum_t a_t h_t shaped (batch, features).",
-           "No bias on a linear score (shift-invariant softmax); the article's (features, 1) "
-           "bias crashes when time ≠ features.",
-           "call(inputs, mask=None): masked scores → large negative; compute_mask returns None.",
-           "get_config returns constructor arguments only; register the class for loading.",
-           "Goes after LSTM(return_sequences=True), not before it; keras.ops only.",
-       ], "题目 5"),
-    _q("article-s4", "deep", "coding", "06_full_model",
-       "Build a complete LSTM + attention model from raw event ids to a purchase probability, "
-       "and show that the attention earns its place.", [
-           "Integer id inputs (batch, time), one Embedding(mask_zero=True) per id type, "
-           "Concatenate.",
-           "LSTM(return_sequences=True) → masked attention pooling → Dense(1, sigmoid).",
-           "Regularise the long-tailed item embeddings.",
-           "Split by user; compare with an order-blind baseline and a last-state LSTM; "
-           "bootstrap the difference.",
-           "Save and reload with safe_mode=True and identical predictions.",
-       ], "§4"),
-    # -- 00 start here
-    _q("00-label-leakage", "core", "concept", "00_start_here",
-       "How would you define the label for purchase prediction on a real log, and how do "
-       "you avoid leakage?", [
-           "Fix a prediction time; inputs strictly before it, label in a window after it.",
-           "Split by user or by time, never by random session.",
-           "Beware features computed over the whole log (popularity including the future).",
-       ]),
-    _q("00-bayes-ceiling", "deep", "concept", "00_start_here",
-       "What does a Bayes ROC-AUC ceiling mean, and how would you estimate headroom on real "
-       "data where the true probability is unknown?", [
-           "The score of the true conditional probability: the best achievable in expectation "
-           "given the inputs.",
-           "Below 1 because the label is random given what the model sees.",
-           "On real data: learning curves, stronger models and ensembles, label-noise "
-           "estimates.",
-           "New information (features) can raise the ceiling; more modeling cannot.",
-       ]),
-    _q("00-when-sequence", "warm-up", "concept", "00_start_here",
-       "A count-based model is cheap. When is a sequence model worth it?", [
-           "When order or recency carries signal (cart after favorite, time since last cart).",
-           "Measure it: same split, an order-blind baseline, the ceiling where known.",
-           "If the gain is small, ship the cheap model.",
-       ]),
-    # -- 01 challenges
-    _q("01-embedding-table", "deep", "design", "01_challenges",
-       "Your embedding table for 4 M items does not fit on one GPU. What are your options?", [
-           "Shard the table across devices or parameter servers.",
-           "Hash ids into fewer buckets (collisions trade accuracy for memory).",
-           "Frequency cutoff with an OOV bucket; smaller dimensions for rare items.",
-           "Mixed precision for the table.",
-       ]),
-    _q("01-prove-order", "core", "concept", "01_challenges",
-       "How would you prove to a skeptical colleague that the model uses order, not just "
-       "counts?", [
-           "Permutation test: shuffle events within sessions at test time.",
-           "An order-blind model is exactly invariant; an order-aware one loses score.",
-           "Same split, an order-blind baseline, a bootstrap interval for the difference.",
-       ]),
-    _q("01-auc-jump", "core", "concept", "01_challenges",
-       "Offline ROC-AUC jumped far above every earlier model after adding one feature. What "
-       "do you check first?", [
-           "Leakage: is the feature computed at or after the label time?",
-           "Target statistics computed on all data; users in both train and test.",
-           "Re-score on a time-based split with features rebuilt strictly from the past.",
-       ]),
-    _q("01-class-weight", "core", "concept", "01_challenges",
-       "Why not just use class_weight for the imbalance and stop there?", [
-           "It moves which examples cross 0.5 but barely changes the ranking.",
-           "It inflates every probability: calibration breaks.",
-           "Recalibrate (Platt, isotonic, divide the weights out of the odds) or choose a "
-           "threshold for the goal instead.",
-       ]),
-    _q("01-drift", "core", "concept", "01_challenges",
-       "What is the difference between concept drift and covariate shift? Give an "
-       "e-commerce example of each, and say how you would catch them.", [
-           "Concept drift: P(label | events) changes (one-click checkout makes favorites "
-           "matter less).",
-           "Covariate shift: the input distribution changes, same label process (a campaign "
-           "brings longer sessions).",
-           "Time-based validation, monitoring inputs and calibration, scheduled retraining.",
-       ]),
-    # -- 02 lstm
-    _q("02-gru", "warm-up", "concept", "02_lstm", "GRU or LSTM?", [
-        "GRU: update and reset gates, no separate cell state: about a quarter fewer "
-        "parameters.",
-        "Keeping and writing are coupled (z vs 1 - z); LSTM's f and i are independent.",
-        "Empirically close: choose on validation data and cost (GRU4Rec uses a GRU).",
-    ]),
-    _q("02-bidirectional", "core", "concept", "02_lstm",
-       "Would a bidirectional LSTM help for next-event prediction?", [
-           "No: the backward direction has already read the event to be predicted (leakage).",
-           "Training metrics look excellent, the model is useless at serving time.",
-           "Use a causal model; bidirectional is fine for a completed input whose label lies "
-           "outside it.",
-       ]),
-    _q("02-long-history", "deep", "concept", "02_lstm",
-       "Why does an LSTM still struggle with 1,000-event histories, and what do you do "
-       "instead?", [
-           "The gradient along the cell is a product of forget gates; it has vanished at "
-           "initialisation (forget gate about 0.73).",
-           "Sequential computation: slow and memory-hungry to train.",
-           "Keep recent events and summarise the rest; chrono initialisation; attention or "
-           "retrieval of relevant past behaviors (SIM).",
-       ]),
-    _q("02-nan-loss", "core", "concept", "02_lstm",
-       "Training loss suddenly jumps or becomes NaN. What do you check?", [
-           "Exploding gradients: clip the gradient norm (clipnorm / global_clipnorm).",
-           "Lower the learning rate; keep tanh (relu exploded where tanh did not).",
-           "Extreme unscaled inputs (time gaps, prices) and unmasked padding.",
-       ]),
-    _q("02-relu", "warm-up", "concept", "02_lstm",
-       "The article's LSTM uses activation='relu'. What is wrong with that?", [
-           "tanh bounds |h_t| < 1 for any weights; relu makes the state unbounded.",
-           "At a higher learning rate the relu LSTM exploded; on long sequences activations "
-           "overflow.",
-           "relu rules out the fused cuDNN kernel on GPU (silent slow path).",
-       ]),
-    # -- 03 attention
-    _q("03-additive-dot", "core", "concept", "03_attention",
-       "Additive or dot-product attention?", [
-           "Additive: v·tanh(W_q q + W_k k), a small MLP per pair (Bahdanau).",
-           "Dot-product: q·k / sqrt(d), one matrix multiply, faster; the scaling keeps the "
-           "softmax from saturating.",
-           "Quality usually similar; Transformers use dot-product.",
-       ]),
-    _q("03-explanation", "deep", "concept", "03_attention",
-       "Can you use the attention weights to explain a prediction?", [
-           "Over LSTM outputs, h_t summarises events 1..t: a weight on step t is not a "
-           "weight on event t.",
-           "Weights can disagree with gradient / leave-one-out importance (Jain & Wallace "
-           "2019; Wiegreffe & Pinter 2019).",
-           "Test explanations by intervention: change an event, measure the prediction.",
-       ]),
-    _q("03-din", "core", "concept", "03_attention",
-       "What is DIN-style target attention, and why does DIN drop the softmax?", [
-           "The candidate item is the query: the user vector depends on what is scored.",
-           "Without softmax the pooled vector grows with the amount of relevant history "
-           "(intensity of interest).",
-           "DIEN adds a GRU so that interest can evolve over time.",
-       ]),
-    _q("03-prove-gain", "core", "concept", "03_attention",
-       "How would you show that attention actually helped?", [
-           "Same split, same encoder, a last-state and a mean-pooling baseline.",
-           "Several seeds: one run can go either way.",
-           "Ranking metrics, and slices where it should matter (long sessions, early key "
-           "events).",
-       ]),
-    # -- 04 lstm classifier
-    _q("04-threshold", "core", "concept", "04_lstm_classifier",
-       "How do you pick the decision threshold, and does it depend on class weights?", [
-           "On validation data, from the cost of a false positive vs a false negative, or a "
-           "target precision / recall.",
-           "Class weights shift every probability: the threshold moves with them.",
-           "Recalibrate if downstream systems need probabilities.",
-       ]),
-    _q("04-split", "warm-up", "concept", "04_lstm_classifier",
-       "Why split by user rather than by session? When would you split by time?", [
-           "Sessions of one user share habits: a random split rewards recognising users.",
-           "Production predicts the future: a time-based split is the most honest.",
-           "Combine both when cold-start users matter.",
-       ]),
-    _q("04-auc-good", "core", "concept", "04_lstm_classifier",
-       "ROC-AUC is 0.8. Is the model good?", [
-           "Compare with baselines on the same split (constant 0.5, order-blind, production).",
-           "PR-AUC vs the positive rate, lift at the top, calibration.",
-           "Report uncertainty: few positives make AUC noisy (bootstrap).",
-       ]),
-    # -- 05 attention layer
-    _q("05-float16", "deep", "coding", "05_attention_layer",
-       "Your model runs in mixed_float16. What breaks in your attention layer?", [
-           "-1e9 does not exist in float16 (max about 65,504): it becomes -inf.",
-           "Fully masked rows then give NaN (-inf minus -inf) in the softmax.",
-           "Use the dtype's own lowest value or compute the softmax in float32.",
-       ]),
-    _q("05-unit-test", "core", "coding", "05_attention_layer",
-       "How would you unit-test a custom layer before putting it in production?", [
-           "Shapes for several time / feature sizes; weights sum to 1 over unmasked steps.",
-           "Masked values cannot change the output; agreement with a NumPy reference.",
-           "get_config is JSON, from_config rebuilds it, save/load gives identical outputs.",
-       ]),
-    # -- 06 full model
-    _q("06-latency", "deep", "design", "06_full_model",
-       "The model must answer in 10 ms at serving time. What costs time, and what would you "
-       "change?", [
-           "The LSTM is sequential over events: truncate to the last N.",
-           "Keep per-user state and update it event by event (streaming); attention pooling "
-           "needs stored outputs or a window.",
-           "Precompute embeddings, batch, export and quantise; measure p99, not the mean.",
-           "Compare with a cheaper baseline before paying the cost.",
-       ]),
-    _q("06-side-features", "core", "coding", "06_full_model",
-       "How would you add time gaps and side features (category, price, device)?", [
-           "More id inputs get their own masked Embedding and join the Concatenate.",
-           "Per-event floats (log gap, price) as a (batch, time, k) input, normalised.",
-           "Per-user / per-request features join after pooling, next to the context.",
-       ]),
-    _q("06-offline-online", "deep", "design", "06_full_model",
-       "Offline ROC-AUC went up. Will revenue go up?", [
-           "Offline logs come from the old policy (feedback loop, position bias).",
-           "Split by time as well as by user; per-user AUC (GAUC).",
-           "Decide with an online A/B test on the business metric, with guardrails.",
-       ]),
-    _q("06-calibration", "core", "concept", "06_full_model",
-       "Are the predicted probabilities calibrated, and does it matter?", [
-           "Ranking metrics ignore calibration.",
-           "It matters when the number is used as a probability: expected revenue, bids, "
-           "thresholds.",
-           "Downsampling and class weights shift it; check a reliability diagram, fix with "
-           "Platt or isotonic on validation data.",
-       ]),
-    # -- 07 transformers and large models
-    _q("07-bst-vs-lstm", "core", "concept", "07_transformers_and_large_models",
-       "Self-attention (BST) or LSTM + attention for a behavior sequence?", [
-           "Self-attention relates every pair of events directly and parallelises over time.",
-           "It is order-blind: it needs position or time-gap embeddings.",
-           "Cost is O(T²) per layer vs O(T) sequential for an LSTM; on short sessions an LSTM "
-           "is a strong baseline — measure on the same split.",
-       ]),
-    _q("07-sasrec", "core", "coding", "07_transformers_and_large_models",
-       "Describe SASRec-style next-item prediction and how you evaluate it.", [
-           "Causal self-attention: position t attends only to events 1..t.",
-           "Every position is trained to predict the next item (shifted targets).",
-           "HR@10 and NDCG@10 on the held-out last item, ranked against the full catalogue "
-           "(or say how negatives were sampled).",
-       ]),
-    _q("07-causal-leak", "deep", "concept", "07_transformers_and_large_models",
-       "Your next-item Transformer scores suspiciously well offline. What is the first "
-       "bug to look for?", [
-           "A missing causal mask: bidirectional attention lets position t see item t+1.",
-           "Check the mask shape and that targets are shifted by one.",
-           "Bidirectional models (BERT4Rec) need a different objective (masked items), "
-           "not the next-item loss.",
-       ]),
-    _q("07-long-history", "deep", "design", "07_transformers_and_large_models",
-       "Users have 10,000-event lifelong histories. How do you use them in a ranking model?", [
-           "Full self-attention is O(T²): infeasible at that length.",
-           "Recent window for the full model; retrieve candidate-relevant behaviors from the "
-           "long history (SIM: by category or embedding; ETA: hashing-based approximate "
-           "search).",
-           "Or a compressed per-user memory updated online (MIMN).",
-       ]),
-    _q("07-llm-cold-start", "deep", "design", "07_transformers_and_large_models",
-       "Where do large language models and generative recommenders help with behavior "
-       "sequences?", [
-           "Cold start: text / image embeddings from a pretrained model give new items a "
-           "vector before any interaction.",
-           "Generative recommenders treat the sequence as tokens (semantic item ids) and "
-           "generate the next item.",
-           "Costs: latency and serving budget; still measured against id-based baselines.",
-       ]),
-    _q("07-sampled-metrics", "deep", "concept", "07_transformers_and_large_models",
-       "Why can HR@10 computed against 100 sampled negatives mislead?", [
-           "Sampled metrics are not consistent with full-catalogue ranking: model order can "
-           "flip (Krichene & Rendle 2020).",
-           "Popularity-sampled vs uniform negatives change the numbers.",
-           "Report full ranking where possible, or state the sampling.",
-       ]),
-    _q("07-positions", "warm-up", "concept", "07_transformers_and_large_models",
-       "Why does self-attention need positional encodings, and what does BST use?", [
-           "Self-attention is permutation-equivariant: without positions it is order-blind.",
-           "Learned position embeddings or sinusoids; BST uses the time since the event.",
-       ]),
-    # -- 08 real data churn
-    _q("08-churn-label", "core", "concept", "08_real_data_churn",
-       "Define a churn label on a purchase log like CDNOW without leakage.", [
-           "A calibration period for features and a later holdout period for the label (no "
-           "purchase in the holdout = churned).",
-           "Features use only calibration-period events.",
-           "The window lengths define the label: choose them with the business.",
-       ]),
-    _q("08-rfm-vs-lstm", "core", "concept", "08_real_data_churn",
-       "An RFM logistic regression is your baseline. When should an LSTM beat it on churn?", [
-           "RFM = recency, frequency, monetary value: strong, cheap summaries.",
-           "The sequence model wins only if order / timing patterns add signal beyond them.",
-           "Same customers, same cutoff; ROC-AUC and PR-AUC with an interval, and "
-           "calibration.",
-       ]),
-    _q("08-calibration-plot", "core", "concept", "08_real_data_churn",
-       "Why show a calibration plot for a churn model?", [
-           "Retention budgets use probabilities: a predicted 0.3 should mean 30 % churn.",
-           "Reliability diagram: mean predicted vs observed rate per bin.",
-           "Fix with Platt or isotonic on held-out data.",
-       ]),
-    _q("08-time-split", "warm-up", "concept", "08_real_data_churn",
-       "Why are churn features and labels cut at one date, rather than computed from the "
-       "whole log?", [
-           "In production the model scores the future: features strictly before the cutoff, "
-           "the label (a purchase or none) after it.",
-           "Recency measured at the end of the holdout makes the feature the label (leakage).",
-           "A test: scramble the holdout purchases; the features must not change.",
-       ]),
-    _q("08-uplift", "deep", "design", "08_real_data_churn",
-       "You can send a retention coupon to 10 % of customers. Whom do you target?", [
-           "Not simply the highest churn risk: target those the coupon changes (uplift).",
-           "Needs randomised treatment data (an A/B test) to estimate the effect.",
-           "Evaluate with a Qini / uplift curve; mind the coupon's cost.",
-       ]),
-    # -- 09 system design
-    _q("09-system-design", "deep", "design", "09_mock_interview",
-       "Design a service that scores purchase intent from behavior sequences in real time.", [
-           "Features: event stream (item, behavior, time gap) per user, recent window, side "
-           "features; the same code offline and online.",
-           "Training data: labels after a cutoff, inputs before it; split by user and time.",
-           "Serving: latency budget (p99), streaming state or truncated window, fallback.",
-           "Monitoring: input drift, calibration, delayed-label metrics, retraining trigger.",
-       ]),
-)
+_QUESTION_FIELDS = ("id", "difficulty", "kind", "text", "text_zh", "rubric", "rubric_zh")
+_CHOICE_FIELDS = ("id", "type", "prompt", "prompt_zh", "choices", "choices_zh", "answer")
+_NUMERIC_FIELDS = ("id", "type", "prompt", "prompt_zh", "answer", "tolerance")
 
-# --- the self-quiz -----------------------------------------------------------------
-QUIZ: tuple[MultipleChoice | Numeric, ...] = (
-    MultipleChoice(
-        "q1", "Why split simulated sessions by user rather than at random?",
-        ("Random splits are slower to compute.",
-         "So that no user's sessions are in both training and test: a test set of new users.",
-         "Because labels are only defined per user.",
-         "Keras requires it for masking."),
-        "b", "00_start_here"),
-    Numeric(
-        "q2", "3 % of sessions end in a purchase. What accuracy does a model that always "
-        "predicts 'no purchase' get? (a fraction, e.g. 0.5)",
-        0.97, 0.001, "01_challenges"),
-    Numeric(
-        "q3", "3 % of sessions end in a purchase. What PR-AUC (average precision) does a "
-        "model get that gives every session the same score?",
-        0.03, 0.001, "01_challenges"),
-    Numeric(
-        "q4", "How many trainable parameters does keras.layers.LSTM(64) have on inputs with "
-        "32 features per step?",
-        4 * (64 * (32 + 64) + 64), 0.5, "02_lstm"),
-    Numeric(
-        "q5", "A freshly initialised Keras LSTM (unit_forget_bias=True) gets an all-zero event "
-        "and a zero state. What is the value of its forget gate? (3 decimals)",
-        1 / (1 + math.exp(-1)), 0.002, "02_lstm"),
-    MultipleChoice(
-        "q6", "What lets an LSTM carry a gradient across many events?",
-        ("The relu activation.",
-         "The output gate, which is always 1.",
-         "The additive cell-state update: along it the gradient is multiplied by the forget "
-         "gate, so it survives while that gate stays near 1.",
-         "Nothing: LSTMs have no vanishing-gradient problem at all."),
-        "c", "02_lstm"),
-    Numeric(
-        "q7", "A session has 12 real events and 28 padding steps. With masked attention "
-        "pooling, what do the attention weights of its 12 real events add up to?",
-        1.0, 1e-6, "03_attention"),
-    MultipleChoice(
-        "q8", "Why does DIN (Deep Interest Network) not normalise its attention weights with a "
-        "softmax?",
-        ("To keep the intensity of interest: five relevant behaviors should weigh more than "
-         "one.",
-         "Softmax cannot be masked.",
-         "To save compute at serving time.",
-         "Because DIN has no candidate item."),
-        "a", "03_attention"),
-    Numeric(
-        "q9", "What ROC-AUC does a random ranking get in expectation when 3 % of sessions are "
-        "positive?",
-        0.5, 0.01, "04_lstm_classifier"),
-    Numeric(
-        "q10", "4 % of training sessions are positive. What weight does the 'balanced' rule "
-        "w_c = N / (2 N_c) give the positive class?",
-        12.5, 0.01, "04_lstm_classifier"),
-    MultipleChoice(
-        "q11", "Why is accuracy the wrong metric when about 4 % of sessions end in a purchase?",
-        ("Accuracy cannot be computed from sigmoid outputs.",
-         "Padding inflates accuracy.",
-         "Accuracy is only defined for balanced classes.",
-         "A model that always says 'no' is about 96 % accurate and ranks no buyer above a "
-         "non-buyer."),
-        "d", "04_lstm_classifier"),
-    MultipleChoice(
-        "q12", "Attention scores are shaped (batch, time, 1). Over which axis must the softmax "
-        "run?",
-        ("axis=-1 (the last axis)", "axis=1 (time)", "axis=0 (batch)",
-         "None: sigmoid each score instead"),
-        "b", "05_attention_layer"),
-    MultipleChoice(
-        "q13", "A custom layer's get_config returns its weight variables W and b. What "
-        "happens?",
-        ("The model fails to save.",
-         "Nothing: Keras ignores extra config entries.",
-         "The model saves, but load_model fails: from_config passes W= and b= to __init__.",
-         "The weights are saved twice and loading is slow."),
-        "c", "05_attention_layer"),
-    MultipleChoice(
-        "q14", "Which Keras argument makes an Embedding layer emit a mask, so the LSTM and "
-        "the attention after it skip padding id 0?",
-        ("return_sequences=True", "mask_zero=True", "input_length=max_len", "trainable=False"),
-        "b", "06_full_model"),
-    Numeric(
-        "q15", "How many parameters does keras.layers.Embedding(input_dim=1001, output_dim=16) "
-        "have?",
-        1001 * 16, 0.5, "06_full_model"),
-    Numeric(
-        "q16", "One self-attention head over a sequence of T = 200 events: how many "
-        "query-key scores does it compute?",
-        200 * 200, 0.5, "07_transformers_and_large_models"),
-    Numeric(
-        "q17", "Sampled evaluation: the true next item is ranked among itself and 100 random "
-        "negatives. What HR@10 does a random ranking get in expectation? (4 decimals)",
-        10 / 101, 0.0005, "07_transformers_and_large_models"),
-    Numeric(
-        "q18", "One relevant item, ranked 3rd. What is NDCG@10?",
-        1 / math.log2(3 + 1), 0.001, "07_transformers_and_large_models"),
-    MultipleChoice(
-        "q19", "A next-item Transformer trained without a causal mask scores far better "
-        "offline than SASRec. Why?",
-        ("Bidirectional attention is always better.",
-         "It uses more parameters.",
-         "Each position has already seen the item it must predict: leakage; at serving time "
-         "that item does not exist yet.",
-         "HR@10 favours bigger models."),
-        "c", "07_transformers_and_large_models"),
-    MultipleChoice(
-        "q20", "How is a leakage-free churn label built from a 78-week purchase log such as "
-        "CDNOW?",
-        ("Features from all 78 weeks, a random 80/20 split of customers.",
-         "Label = the customer's last purchase amount.",
-         "Features from the holdout weeks, label from the calibration weeks.",
-         "Features from the first 39 weeks (calibration) only; label = no purchase in the "
-         "following 39 weeks (holdout)."),
-        "d", "08_real_data_churn"),
-    MultipleChoice(
-        "q21", "What does a calibration (reliability) plot show?",
-        ("Mean predicted probability against the observed positive rate, per bin.",
-         "True-positive rate against false-positive rate.",
-         "Training and validation loss per epoch.",
-         "Attention weights per event."),
-        "a", "08_real_data_churn"),
-    MultipleChoice(
-        "q22", "In an RFM baseline, what do R, F and M stand for?",
-        ("Rank, filter, mask", "Recall, F1, mean precision",
-         "Recency, frequency, monetary value", "Retention, funnel, margin"),
-        "c", "08_real_data_churn"),
-)
 
+class _Reader:
+    """Checks one bank file's fields; every error names the file and the field."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def fail(self, where: str, message: str):
+        raise ValueError(f"{self.path.name}: {where}: {message}")
+
+    def fields(self, entry, where, required, optional=()):
+        if not isinstance(entry, dict):
+            self.fail(where, f"expected an object {{...}}, got {type(entry).__name__}")
+        missing = [f for f in required if f not in entry]
+        if missing:
+            self.fail(where, f"missing field(s) {missing}")
+        unknown = sorted(set(entry) - set(required) - set(optional))
+        if unknown:
+            self.fail(where, f"unknown field(s) {unknown}; expected {list(required)}")
+
+    def text(self, entry, field, where):
+        value = entry[field]
+        if not isinstance(value, str) or not value.strip():
+            self.fail(where, f"field '{field}' must be a non-empty string, got {value!r}")
+        return value
+
+    def texts(self, entry, field, where, minimum=1):
+        value = entry[field]
+        if (not isinstance(value, list) or len(value) < minimum
+                or not all(isinstance(v, str) and v.strip() for v in value)):
+            self.fail(where, f"field '{field}' must be a list of at least {minimum} non-empty "
+                             f"string(s), got {value!r}")
+        return tuple(value)
+
+    def number(self, entry, field, where, positive=False):
+        value = entry[field]
+        if (isinstance(value, bool) or not isinstance(value, (int, float))
+                or not math.isfinite(value) or (positive and value <= 0)):
+            kind = "a positive number" if positive else "a finite number"
+            self.fail(where, f"field '{field}' must be {kind}, got {value!r}")
+        return float(value) if isinstance(value, float) else value
+
+    def choice(self, entry, field, where, allowed):
+        value = entry[field]
+        if value not in allowed:
+            self.fail(where, f"field '{field}' is {value!r}; expected one of {list(allowed)}")
+        return value
+
+
+def _read_file(path: Path):
+    """(questions, quiz items) of one bank file; ValueError naming the file and field."""
+    reader = _Reader(path)
+    notebook = path.stem
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        reader.fail(f"line {error.lineno}", f"not valid JSON ({error.msg})")
+    reader.fields(doc, "top level", ("notebook", "questions", "quiz"))
+    if doc["notebook"] != notebook:
+        reader.fail("field 'notebook'", f"is {doc['notebook']!r}; it must equal the file's "
+                                        f"stem {notebook!r}")
+    for field in ("questions", "quiz"):
+        if not isinstance(doc[field], list):
+            reader.fail(f"field '{field}'", f"must be a list, got {type(doc[field]).__name__}")
+    questions = []
+    for i, entry in enumerate(doc["questions"]):
+        where = f"questions[{i}]" + (f" ({entry.get('id')!r})" if isinstance(entry, dict) else "")
+        reader.fields(entry, where, _QUESTION_FIELDS, optional=("source",))
+        source = entry.get("source", "")
+        if not isinstance(source, str):
+            reader.fail(where, f"field 'source' must be a string, got {source!r}")
+        questions.append(Question(
+            id=reader.text(entry, "id", where),
+            text=reader.text(entry, "text", where),
+            difficulty=reader.choice(entry, "difficulty", where, DIFFICULTIES),
+            kind=reader.choice(entry, "kind", where, KINDS),
+            notebook=notebook,
+            rubric=reader.texts(entry, "rubric", where),
+            source=source,
+            text_zh=reader.text(entry, "text_zh", where),
+            rubric_zh=reader.texts(entry, "rubric_zh", where),
+        ))
+    items = []
+    for i, entry in enumerate(doc["quiz"]):
+        where = f"quiz[{i}]" + (f" ({entry.get('id')!r})" if isinstance(entry, dict) else "")
+        if not isinstance(entry, dict) or entry.get("type") not in ("choice", "numeric"):
+            got = entry.get("type") if isinstance(entry, dict) else entry
+            reader.fail(where, f"field 'type' is {got!r}; expected 'choice' or 'numeric'")
+        if entry["type"] == "choice":
+            reader.fields(entry, where, _CHOICE_FIELDS)
+            choices = reader.texts(entry, "choices", where, minimum=2)
+            choices_zh = reader.texts(entry, "choices_zh", where, minimum=2)
+            if len(choices_zh) != len(choices):
+                reader.fail(where, f"field 'choices_zh' has {len(choices_zh)} choices, "
+                                   f"'choices' has {len(choices)}")
+            letters = tuple("abcdefgh"[: len(choices)])
+            items.append(MultipleChoice(
+                id=reader.text(entry, "id", where),
+                prompt=reader.text(entry, "prompt", where),
+                choices=choices,
+                answer=reader.choice(entry, "answer", where, letters),
+                notebook=notebook,
+                prompt_zh=reader.text(entry, "prompt_zh", where),
+                choices_zh=choices_zh,
+            ))
+        else:
+            reader.fields(entry, where, _NUMERIC_FIELDS)
+            items.append(Numeric(
+                id=reader.text(entry, "id", where),
+                prompt=reader.text(entry, "prompt", where),
+                answer=reader.number(entry, "answer", where),
+                tolerance=reader.number(entry, "tolerance", where, positive=True),
+                notebook=notebook,
+                prompt_zh=reader.text(entry, "prompt_zh", where),
+            ))
+    return questions, items
+
+
+def load_bank(directory: str | Path = BANK_DIR) -> Bank:
+    """Read every ``*.json`` in ``directory`` (sorted by name; the stem is the notebook).
+
+    Raises ValueError naming the file and the field for a malformed file, and
+    naming both files for an id used twice.
+    """
+    directory = Path(directory)
+    paths = sorted(directory.glob("*.json"))
+    if not paths:
+        raise ValueError(f"no question-bank files (*.json) in {directory}")
+    questions, items, seen = [], [], {}
+    for path in paths:
+        file_questions, file_items = _read_file(path)
+        for entry, kind in [(q, "question") for q in file_questions] + [
+            (i, "quiz item") for i in file_items
+        ]:
+            key = (kind, entry.id)
+            if key in seen:
+                raise ValueError(
+                    f"{path.name}: field 'id': {kind} id {entry.id!r} is also used in {seen[key]}"
+                )
+            seen[key] = path.name
+        questions += file_questions
+        items += file_items
+    return Bank(tuple(p.stem for p in paths), tuple(questions), tuple(items))
+
+
+_BANK = load_bank()
+# Every notebook that has a bank file, by file stem (solutions/<stem>.ipynb).
+NOTEBOOKS: tuple[str, ...] = _BANK.notebooks
+QUESTIONS: tuple[Question, ...] = _BANK.questions
+QUIZ: tuple[MultipleChoice | Numeric, ...] = _BANK.quiz
 ANSWER_KEY: Mapping[str, str | float] = MappingProxyType(
     {item.id: item.answer for item in QUIZ}
 )
@@ -605,6 +293,13 @@ _ITEMS = {item.id: item for item in QUIZ}
 
 
 # --- the bank ----------------------------------------------------------------------
+def _check_lang(lang: str) -> str:
+    if lang not in LANGS:
+        raise ValueError(f"unknown lang {lang!r}; expected one of {LANGS} ('en' English, "
+                         "'zh' Chinese)")
+    return lang
+
+
 def question(question_id: str) -> Question:
     """The bank's question with this id; ValueError naming the known ids otherwise."""
     if question_id not in _BY_ID:
@@ -633,43 +328,62 @@ def _select(difficulty=None, notebook=None, kind=None):
     ]
 
 
-def bank_table(difficulty=None, notebook=None, kind=None):
-    """The bank as a pandas DataFrame (rubrics left out), optionally filtered."""
+def bank_table(difficulty=None, notebook=None, kind=None, lang="en"):
+    """The bank as a pandas DataFrame (rubrics left out), optionally filtered;
+    ``lang="zh"`` puts the Chinese text in the ``question`` column."""
     import pandas as pd
 
+    zh = _check_lang(lang) == "zh"
     rows = [
         {"id": q.id, "difficulty": q.difficulty, "kind": q.kind, "notebook": q.notebook,
-         "question": q.text}
+         "question": q.text_zh if zh else q.text}
         for q in _select(difficulty, notebook, kind)
     ]
     return pd.DataFrame(rows, columns=["id", "difficulty", "kind", "notebook", "question"])
 
 
-def show_question(question_id: str) -> None:
-    """Print one question, without its rubric."""
+def show_question(question_id: str, lang: str = "en") -> None:
+    """Print one question, without its rubric (``lang="zh"``: in Chinese)."""
+    zh = _check_lang(lang) == "zh"
     q = question(question_id)
+    if zh:
+        source = f"，原文{q.source}" if q.source else ""
+        print(f"[{q.id}] {_DIFFICULTY_ZH[q.difficulty]}，{_KIND_ZH[q.kind]}{source} — "
+              f"答案见 {q.notebook}")
+        print(q.text_zh)
+        return
     source = f", {q.source} of the article" if q.source else ""
     print(f"[{q.id}] {q.difficulty}, {q.kind}{source} — answered in {q.notebook}")
     print(q.text)
 
 
-def show_rubric(question_id: str) -> None:
-    """Print what a strong answer to this question contains."""
+def show_rubric(question_id: str, lang: str = "en") -> None:
+    """Print what a strong answer to this question contains (``lang="zh"``: in Chinese)."""
+    zh = _check_lang(lang) == "zh"
     q = question(question_id)
-    print(f"[{q.id}] a strong answer covers:")
-    for point in q.rubric:
+    print(f"[{q.id}] 好的回答应包含：" if zh else f"[{q.id}] a strong answer covers:")
+    for point in q.rubric_zh if zh else q.rubric:
         print(f"  - {point}")
 
 
-def rubric_markdown(difficulty=None, notebook=None, kind=None) -> str:
-    """Markdown: each selected question with its rubric folded inside <details>."""
+def rubric_markdown(difficulty=None, notebook=None, kind=None, lang="en") -> str:
+    """Markdown: each selected question with its rubric folded inside <details>
+    (``lang="zh"``: in Chinese)."""
+    zh = _check_lang(lang) == "zh"
     blocks = []
     for q in _select(difficulty, notebook, kind):
-        points = "\n".join(f"- {p}" for p in q.rubric)
-        blocks.append(
-            f"**{q.text}** *({q.difficulty}, {q.kind}; `{q.id}`, answered in "
-            f"`{q.notebook}`)*\n<details><summary>Rubric</summary>\n\n{points}\n</details>\n"
-        )
+        points = "\n".join(f"- {p}" for p in (q.rubric_zh if zh else q.rubric))
+        if zh:
+            blocks.append(
+                f"**{q.text_zh}** *（{_DIFFICULTY_ZH[q.difficulty]}，{_KIND_ZH[q.kind]}；"
+                f"`{q.id}`，答案见 `{q.notebook}`）*\n<details><summary>评分要点</summary>\n\n"
+                f"{points}\n</details>\n"
+            )
+        else:
+            blocks.append(
+                f"**{q.text}** *({q.difficulty}, {q.kind}; `{q.id}`, answered in "
+                f"`{q.notebook}`)*\n<details><summary>Rubric</summary>\n\n{points}\n</details>\n"
+            )
     return "\n".join(blocks)
 
 
@@ -703,23 +417,26 @@ def interview_plan(seed: int = 0) -> list[dict]:
 
 
 # --- the quiz ----------------------------------------------------------------------
-def show_quiz() -> None:
-    """Print every quiz item with its choices (no answers)."""
-    for item in QUIZ:
-        print(f"{item.id}. {item.prompt}")
-        if isinstance(item, MultipleChoice):
-            for letter, choice in zip(item.letters, item.choices, strict=True):
+def show_quiz(lang: str = "en") -> None:
+    """Print every quiz item with its choices, no answers (``lang="zh"``: in Chinese)."""
+    zh = _check_lang(lang) == "zh"
+    for entry in QUIZ:
+        print(f"{entry.id}. {entry.prompt_zh if zh else entry.prompt}")
+        if isinstance(entry, MultipleChoice):
+            choices = entry.choices_zh if zh else entry.choices
+            for letter, choice in zip(entry.letters, choices, strict=True):
                 print(f"    {letter}) {choice}")
 
 
 @dataclass(frozen=True)
 class QuizResult:
     """Score of one sheet. ``missed`` holds (item id, notebook) for every wrong or
-    missing answer, in quiz order."""
+    missing answer, in quiz order; ``blank`` the ids left out (or None)."""
 
     score: int
     total: int
     missed: tuple[tuple[str, str], ...]
+    blank: tuple[str, ...] = ()
 
     def revisit(self) -> dict[str, list[str]]:
         """{notebook: [item ids]} for the missed items, notebooks in order."""
@@ -736,54 +453,198 @@ class QuizResult:
         return f"{self.score}/{self.total} — revisit {where}"
 
 
-def _is_correct(item, given) -> bool:
-    """True/False for a well-formed answer; ValueError saying what was expected otherwise."""
-    if isinstance(item, MultipleChoice):
-        if not isinstance(given, str):
-            raise ValueError(
-                f"{item.id}: expected a choice letter (one of {', '.join(item.letters)}) as "
-                f"a string, got {type(given).__name__} {given!r}"
-            )
-        letter = given.strip().lower()
-        if letter not in item.letters:
-            raise ValueError(
-                f"{item.id}: choice {given!r} is not offered; expected one of "
-                f"{', '.join(item.letters)}"
-            )
-        return letter == item.answer
-    if isinstance(given, bool) or not isinstance(given, numbers.Real):
-        raise ValueError(
-            f"{item.id}: expected a number (int or float), got {type(given).__name__} "
-            f"{given!r}"
-        )
+# --- reading an answer sheet: each plausible slip gets its own message ----------------------
+_WRAPPED_LETTER = re.compile(r"^\(?([a-h])\s*[).:]\s*$|^\(([a-h])\)$")
+_SEVERAL_LETTERS = re.compile(r"^[a-h](\s*[,;/&+ ]\s*[a-h]|[a-h])+$")
+_NUMBER_TEXT = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$")
+
+
+def _choice_problem(entry: MultipleChoice, given) -> str | None:
+    letters = ", ".join(entry.letters)
+    if isinstance(given, bool):
+        return f"{entry.id}: expected a choice letter (one of {letters}), got {given!r}"
+    if isinstance(given, numbers.Number):
+        return (f"{entry.id}: got the number {given!r}, but this is a multiple-choice item: "
+                f"answer with a letter as a string, one of {letters}")
+    if isinstance(given, (list, tuple, set, frozenset)):
+        return (f"{entry.id}: got a {type(given).__name__} {given!r}; exactly one choice is "
+                f"right: answer with one letter, one of {letters}")
+    if not isinstance(given, str):
+        return (f"{entry.id}: expected a choice letter (one of {letters}) as a string, got "
+                f"{type(given).__name__} {given!r}")
+    text = given.strip().lower()
+    if text in entry.letters:
+        return None
+    wrapped = _WRAPPED_LETTER.match(text)
+    if wrapped and (wrapped.group(1) or wrapped.group(2)) in entry.letters:
+        letter = wrapped.group(1) or wrapped.group(2)
+        return f"{entry.id}: write just the letter {letter!r}, not {given!r}"
+    if len(text) == 1 and text.isalpha():
+        return f"{entry.id}: choice {given!r} is not offered; expected one of {letters}"
+    if _SEVERAL_LETTERS.match(text):
+        return (f"{entry.id}: {given!r} names several choices; exactly one is right: answer "
+                f"with one letter, one of {letters}")
+    if any(text == c.strip().lower() or (len(text) > 3 and text in c.lower())
+           for c in entry.choices + entry.choices_zh):
+        return (f"{entry.id}: got the text of a choice; answer with its letter instead, one "
+                f"of {letters}")
+    if _NUMBER_TEXT.match(text):
+        return (f"{entry.id}: got the number {given!r} as a string, but this is a "
+                f"multiple-choice item: answer with a letter, one of {letters}")
+    return f"{entry.id}: {given!r} is not a choice letter; expected one of {letters}"
+
+
+def _numeric_problem(entry: Numeric, given) -> str | None:
+    if isinstance(given, bool):
+        return f"{entry.id}: expected a number (int or float), got the bool {given!r}"
+    if isinstance(given, str):
+        text = given.strip()
+        if text.endswith("%") and _NUMBER_TEXT.match(text[:-1].strip()):
+            return (f"{entry.id}: got the percentage {given!r}; expected a number as a "
+                    f"fraction, e.g. 0.5 for 50 %, without quotes")
+        if _NUMBER_TEXT.match(text.lower()):
+            return (f"{entry.id}: expected a number, got the string {given!r}: write it "
+                    "without quotes")
+        if text.lower() in tuple("abcdefgh"):
+            return (f"{entry.id}: expected a number, got the letter {given!r}: this is a "
+                    "numeric item, not a multiple-choice one")
+        return (f"{entry.id}: expected a number, got the string {given!r}: compute the value "
+                "(in Python if you like) and write the number")
+    if isinstance(given, (list, tuple, set, frozenset, dict)):
+        return f"{entry.id}: expected one number, got a {type(given).__name__} {given!r}"
+    if not isinstance(given, numbers.Real):
+        return f"{entry.id}: expected a number (int or float), got {type(given).__name__} {given!r}"
     if not math.isfinite(given):
-        raise ValueError(f"{item.id}: expected a finite number, got {given!r}")
-    return abs(float(given) - item.answer) <= item.tolerance
+        return f"{entry.id}: expected a finite number, got {given!r}"
+    value = float(given)
+    if (0 < entry.answer <= 1 and 1 < value <= 100
+            and abs(value / 100 - entry.answer) <= entry.tolerance):
+        return (f"{entry.id}: {given!r} looks like a percentage; this item expects a fraction "
+                "between 0 and 1 (divide by 100)")
+    return None
+
+
+def _answer_problem(entry, given) -> str | None:
+    """None for a well-formed answer (or None: a blank); else what is wrong with it."""
+    if given is None:
+        return None
+    if isinstance(entry, MultipleChoice):
+        return _choice_problem(entry, given)
+    return _numeric_problem(entry, given)
+
+
+def _normalised_id(key: str) -> str:
+    """'Q 1', 'q_1', ' q1 ' -> 'q1': the slips a learner makes typing an id."""
+    return re.sub(r"[\s_]+", "", key.lower())
+
+
+_NORMALISED_IDS = {_normalised_id(i): i for i in _ITEMS}
+
+
+def _id_problem(key) -> str | None:
+    if isinstance(key, str) and key in _ITEMS:
+        return None
+    if isinstance(key, bool) or not isinstance(key, (str, int)):
+        return f"item id {key!r} is a {type(key).__name__}; ids are strings such as 'q1'"
+    if isinstance(key, int):
+        if f"q{key}" in _ITEMS:
+            return f"item id {key!r} is a number; ids are strings: write 'q{key}'"
+        return f"item id {key!r} is a number; ids are strings such as 'q1'"
+    close = _NORMALISED_IDS.get(_normalised_id(key))
+    if close:
+        return f"unknown quiz item id {key!r} (did you mean {close!r}?)"
+    return f"unknown quiz item id {key!r}; the quiz's ids are {', '.join(_ITEMS)}"
+
+
+def _sheet_type_problem(answers) -> str | None:
+    if isinstance(answers, Mapping):
+        return None
+    if answers is None:
+        return "the sheet is None: does my_answers end with `return {...}`?"
+    if callable(answers):
+        return (f"expected the sheet (a dict), got the function {answers.__name__!r}: call it, "
+                f"e.g. grade({answers.__name__}())")
+    return (f"expected a dict {{item id: answer}}, e.g. {{'q1': 'b', 'q2': 0.97}}; got "
+            f"{type(answers).__name__}")
+
+
+def _sheet_problems(answers) -> list[str]:
+    """Every reason the grader cannot score ``answers``, in sheet order (empty: gradable)."""
+    problem = _sheet_type_problem(answers)
+    if problem:
+        return [problem]
+    problems = [p for p in map(_id_problem, answers) if p]
+    problems += [
+        p for key, given in answers.items() if key in _ITEMS
+        for p in [_answer_problem(_ITEMS[key], given)] if p
+    ]
+    return problems
+
+
+def _gradable_part(answers) -> dict:
+    """The well-formed answers of a sheet (the rest dropped: they count as missed)."""
+    if not isinstance(answers, Mapping):
+        return {}
+    return {
+        key: given for key, given in answers.items()
+        if isinstance(key, str) and key in _ITEMS and _answer_problem(_ITEMS[key], given) is None
+    }
+
+
+def _is_correct(entry, given) -> bool:
+    if isinstance(entry, MultipleChoice):
+        return given.strip().lower() == entry.answer
+    return abs(float(given) - entry.answer) <= entry.tolerance
 
 
 def grade(answers: Mapping[str, str | float | None]) -> QuizResult:
     """Score a sheet ``{item id: answer}``: a letter for multiple choice, a number for
     numeric items. Missing items (or None) count as wrong.
 
-    Raises ValueError for an unknown item id, an answer of the wrong type, or a
-    letter the item does not offer.
+    Raises ValueError listing every problem: not a dict, unknown or misspelt item
+    ids, an answer of the wrong type (a number for a letter, a string for a
+    number, several letters), a letter the item does not offer, a percentage
+    where a fraction is expected.
     """
-    if not isinstance(answers, Mapping):
-        raise ValueError(
-            f"expected a dict {{item id: answer}}, e.g. {{'q1': 'b', 'q2': 0.97}}; got "
-            f"{type(answers).__name__}"
+    problems = _sheet_problems(answers)
+    if len(problems) == 1:
+        raise ValueError(problems[0])
+    if problems:
+        lines = "\n".join(f"  {i}. {p}" for i, p in enumerate(problems, 1))
+        raise ValueError(f"{len(problems)} problems in the answer sheet:\n{lines}")
+    missed, blank = [], []
+    for entry in QUIZ:
+        given = answers.get(entry.id)
+        if given is None:
+            blank.append(entry.id)
+        if given is None or not _is_correct(entry, given):
+            missed.append((entry.id, entry.notebook))
+    return QuizResult(len(QUIZ) - len(missed), len(QUIZ), tuple(missed), tuple(blank))
+
+
+def _read(answers_fn, name):
+    """The sheet ``answers_fn()`` returns; AssertionError naming the slip otherwise.
+    NotImplementedError passes through (the stub is untouched)."""
+    if isinstance(answers_fn, Mapping):
+        raise AssertionError(
+            f"{name}: got the sheet itself; pass the function that returns it, e.g. "
+            f"{name}(my_answers) with my_answers defined by `def my_answers(): return {{...}}`"
         )
-    unknown = [key for key in answers if key not in _ITEMS]
-    if unknown:
-        raise ValueError(
-            f"unknown quiz item id(s) {unknown}; expected ids {QUIZ[0].id}..{QUIZ[-1].id}"
+    if not callable(answers_fn):
+        raise AssertionError(
+            f"{name}: expected a function that returns the sheet, got "
+            f"{type(answers_fn).__name__} {answers_fn!r}"
         )
-    missed = []
-    for item in QUIZ:
-        given = answers.get(item.id)
-        if given is None or not _is_correct(item, given):
-            missed.append((item.id, item.notebook))
-    return QuizResult(len(QUIZ) - len(missed), len(QUIZ), tuple(missed))
+    label = f"{getattr(answers_fn, '__name__', 'answers_fn')}()"
+    try:
+        answers = answers_fn()
+    except NotImplementedError:
+        raise
+    except Exception as error:  # the learner's cell is broken: say how, no traceback
+        raise AssertionError(f"{name}: {label} raised {type(error).__name__}: {error}") from None
+    if answers is None:
+        raise AssertionError(f"{name}: {label} returned None: does it end with `return {{...}}`?")
+    return answers
 
 
 def check_self_quiz(answers_fn: Callable[[], Mapping[str, str | float]]) -> bool:
@@ -791,18 +652,53 @@ def check_self_quiz(answers_fn: Callable[[], Mapping[str, str | float]]) -> bool
 
     Prints ✓ and returns True on full marks; prints "not attempted yet" and returns
     False while ``answers_fn`` raises NotImplementedError; raises AssertionError
-    with the score and the notebooks to revisit otherwise.
+    otherwise: with every problem that keeps the sheet from being graded (numbered),
+    or with the score, the blanks and the notebooks to revisit.
     """
     name = "check_self_quiz"
     try:
-        answers = answers_fn()
+        answers = _read(answers_fn, name)
     except NotImplementedError:
         return not_attempted(name, "my_answers", "The cell below grades an empty sheet instead.")
+    problems = _sheet_problems(answers)
+    if problems:  # the sheet cannot be graded: every slip, numbered
+        report(name, problems, "")
     result = grade(answers)
     if result.missed:
+        blank = (
+            f"\nLeft blank (counted as missed): {', '.join(result.blank)}." if result.blank
+            else ""
+        )
         raise AssertionError(
-            f"{name}: {result.summary()}\n"
+            f"{name}: {result.summary()}{blank}\n"
             "Each missed item names the notebook that answers it; reread it and try again."
         )
     print(f"✓ {name}: {result.summary()}")
     return True
+
+
+def check_and_grade(answers_fn: Callable[[], Mapping[str, str | float]]) -> QuizResult:
+    """The self-quiz's check cell: ``check_self_quiz``'s verdict, printed, never raised.
+
+    ✓ on full marks; "not attempted yet" while the stub is untouched (the result
+    is an empty sheet's); otherwise a ``✗`` line with the score or the numbered
+    problems first (no traceback), and the result of the gradable part of the
+    sheet: malformed answers count as missed. "Run All" always reaches the end.
+    """
+    try:
+        passed = check_self_quiz(answers_fn)
+    except AssertionError as failure:
+        headline, _, details = str(failure).partition("\n")
+        print(f"✗ {headline}")
+        if details:
+            print(details)
+        try:
+            answers = answers_fn() if callable(answers_fn) else answers_fn
+        except Exception:  # a broken sheet: the cells below grade an empty one
+            answers = {}
+        gradable = _gradable_part(answers)
+        if gradable != answers:
+            print("→ The cells below grade the answers that could be read; the others count "
+                  "as missed. Fix `my_answers`, run its cell and this one again.")
+        return grade(gradable)
+    return grade(answers_fn() if passed else {})
