@@ -181,6 +181,8 @@ class Question:
     chinese: str  # the article's question as quoted (blockquote lines), "" if none
     english: str  # the English question, "" if none found
     page: str  # e.g. "02_lstm.html"
+    # the English translation of the quote when it is a paragraph of its own (not the question)
+    translation: str = ""
 
 
 def _paragraphs(markdown: str) -> list[str]:
@@ -202,14 +204,24 @@ def question_summary(nb, path: Path) -> Question:
         if text:
             chinese.append(text)
     prose = [p for p in paragraphs if not p.startswith(">") and not CJK.search(p)]
+    after = paragraphs[paragraphs.index(quote) + 1 :] if quote else paragraphs
     found = next((m for m in map(ASKED.search, prose) if m), None)
     english = found.string[found.start() :] if found else ""
+    asked_in = found.string if found else ""  # the paragraph the English question comes from
     if not english:  # no labelled question: the first English paragraph after the quote
-        after = paragraphs[paragraphs.index(quote) + 1 :] if quote else paragraphs
-        english = next((p for p in after if p in prose and not p.startswith("**How to")), "")
+        english = asked_in = next(
+            (p for p in after if p in prose and not p.startswith("**How to")), ""
+        )
     asked_first = re.match(r"(.*?\?\**)", english, re.S)  # the question, not what follows it
     english = asked_first[1] if asked_first else english
-    return Question(path, path.stem[:2], title, "\n".join(chinese), english, path.stem + ".html")
+    # The paragraph right after the quote translates it (06, 08, 09 quote a passage, then
+    # ask their own question); when it is the question itself (01-05) it is shown once.
+    translation = after[0] if quote and after and after[0] != asked_in else ""
+    if translation.startswith(("**How to", "Terms in")) or translation.startswith(">"):
+        translation = ""
+    return Question(
+        path, path.stem[:2], title, "\n".join(chinese), english, path.stem + ".html", translation
+    )
 
 
 def _check_executed(nb, path: Path) -> None:
@@ -242,6 +254,8 @@ def _index_markdown(title: str, questions: list[Question], has_glossary: bool) -
         lines += [f"## [{heading}]({q.path.parent.name}/{q.path.name})", ""]
         if q.chinese:
             lines += ["> " + line for line in q.chinese.splitlines()] + [""]
+        if q.translation:
+            lines += [q.translation, ""]
         if q.english:
             lines += [q.english, ""]
         lines += [f"[Read notebook {q.number} →]({q.path.parent.name}/{q.path.name})", ""]
