@@ -273,15 +273,19 @@ def build_lstm_attention_classifier(
 def _probe_log() -> tuple[pd.DataFrame, list[int], pd.Timestamp]:
     """A tiny log with the traps an RFM function can fall into, its customers and cutoff.
 
-    Customer 7 buys twice on one day (two lines), customer 5 once; both buy again after the
-    cutoff, and the log ends weeks after the cutoff.
+    Customer 7 buys on two days before the cutoff, three lines on the second, and again on
+    the cutoff day itself (holdout); customer 5 buys once before the cutoff and twice in the
+    holdout, the last time on the last date of the log. Every mistake in
+    :func:`_wrong_rfm_values` gives different numbers on it.
     """
     rows = [
         (7, "1997-01-02", 1, 10.0),
         (7, "1997-01-20", 2, 20.0),
         (7, "1997-01-20", 1, 6.0),
+        (7, "1997-01-20", 1, 4.0),
         (5, "1997-01-09", 3, 30.0),
-        (7, "1997-02-03", 1, 50.0),  # at the cutoff: holdout
+        (7, "1997-02-03", 1, 50.0),  # on the cutoff day: holdout
+        (5, "1997-02-15", 1, 5.0),  # holdout
         (5, "1997-03-01", 4, 80.0),  # holdout, the last date in the log
     ]
     log = pd.DataFrame(rows, columns=list(_COLUMNS))
@@ -289,55 +293,163 @@ def _probe_log() -> tuple[pd.DataFrame, list[int], pd.Timestamp]:
     return log, [7, 5], pd.Timestamp("1997-02-03")
 
 
+LEAKAGE = (
+    "LEAKAGE. The features change when purchases at or after the cutoff are removed from "
+    "the log, so they use the future the label is made of. Keep only "
+    "purchases[purchases['date'] < cutoff] before computing anything."
+)
+
+
+def _wrong_rfm_values(log, customers, cutoff) -> dict[str, list[tuple[np.ndarray, str]]]:
+    """{column: [(values a plausible wrong answer gives on ``log``, message naming it)]}."""
+
+    def per_customer(purchases):
+        days = purchases.groupby(["customer_id", "date"])["dollar_value"].sum().reset_index()
+        return days.groupby("customer_id").agg(
+            first=("date", "min"), last=("date", "max"), n_days=("date", "size"),
+            dollars=("dollar_value", "sum"),
+        ).reindex(customers)  # fmt: skip
+
+    before, whole = log[log["date"] < cutoff], log
+    calibration, inclusive = per_customer(before), per_customer(log[log["date"] <= cutoff])
+    everything = per_customer(whole)
+    lines = before.groupby("customer_id").size().reindex(customers)
+    line_dollars = before.groupby("customer_id")["dollar_value"].mean().reindex(customers)
+
+    def weeks(delta):
+        return delta.dt.days.to_numpy(float) / 7
+
+    def days(delta):
+        return delta.dt.days.to_numpy(float)
+
+    cutoff_day = (
+        "LEAKAGE: purchases on the cutoff day itself are counted. The holdout starts at the "
+        "cutoff: keep purchases[purchases['date'] < cutoff] (strictly before, not <=)."
+    )
+    log_end, last_seen = log["date"].max(), before["date"].max()
+    in_days = " It is in days; divide by 7 for weeks."
+    repeat_only = ((calibration["dollars"] - _first_day_dollars(before, customers))
+                   / (calibration["n_days"] - 1))  # fmt: skip
+    repeat_message = (
+        "monetary averages the repeat purchases only (lifetimes' monetary_value for the "
+        "gamma-gamma model); here it is the mean over all purchase days before the cutoff, "
+        "the first included."
+    )
+    return {
+        "recency_weeks": [
+            (weeks(cutoff - inclusive["last"]), cutoff_day),
+            (weeks(log_end - calibration["last"]), "LEAKAGE: recency_weeks is measured at the "
+             "last date in the log, which lies in the holdout (and moves with it). Measure "
+             "at the cutoff: (cutoff - last purchase day).days / 7."),
+            (weeks(last_seen - calibration["last"]), "recency_weeks is measured at the last "
+             "purchase date before the cutoff, not at the cutoff itself: a customer silent "
+             "since then looks more recent than they are. (cutoff - last purchase day)."),
+            (weeks(calibration["last"] - calibration["first"]), "recency_weeks is the time "
+             "from the first to the last purchase (lifetimes' 'recency', t_x). Here it is "
+             "the time since the last purchase: (cutoff - last purchase day).days / 7."),
+            (days(cutoff - calibration["last"]), "recency_weeks:" + in_days),
+        ],
+        "frequency": [
+            (calibration["n_days"].to_numpy(float), "frequency counts every purchase day, the "
+             "first one included; it counts *repeat* purchase days (days - 1)."),
+            (lines.to_numpy(float) - 1, "frequency counts lines (minus one); several lines on "
+             "one day are one purchase day: count purchase days."),
+            (lines.to_numpy(float), "frequency counts lines, the first purchase included: "
+             "count purchase *days*, minus the first one."),
+            (inclusive["n_days"].to_numpy(float) - 1, cutoff_day),
+            (everything["n_days"].to_numpy(float) - 1, "LEAKAGE: frequency counts the "
+             "purchases of the holdout too: count purchase days before the cutoff only."),
+        ],
+        "monetary": [
+            (line_dollars.to_numpy(float), "monetary averages lines; add up each day's lines "
+             "first (mean dollars per purchase day)."),
+            (calibration["dollars"].to_numpy(float), "monetary is the total spend; it is the "
+             "mean dollars per purchase day (total / purchase days)."),
+            (repeat_only.to_numpy(float), repeat_message),
+            (repeat_only.fillna(0.0).to_numpy(float), repeat_message),
+            ((inclusive["dollars"] / inclusive["n_days"]).to_numpy(float), cutoff_day),
+            ((everything["dollars"] / everything["n_days"]).to_numpy(float), "LEAKAGE: "
+             "monetary includes the spend of the holdout: sum the dollars of purchases "
+             "before the cutoff only."),
+        ],
+        "age_weeks": [
+            (weeks(log_end - calibration["first"]), "LEAKAGE: age_weeks is measured at the "
+             "last date in the log, which lies in the holdout. Measure at the cutoff: "
+             "(cutoff - first purchase day).days / 7."),
+            (weeks(last_seen - calibration["first"]), "age_weeks is measured at the last "
+             "purchase date before the cutoff; measure it at the cutoff: "
+             "(cutoff - first purchase day).days / 7."),
+            (weeks(calibration["last"] - calibration["first"]), "age_weeks runs from the "
+             "first to the last purchase; it runs from the first purchase to the cutoff (T)."),
+            (days(cutoff - calibration["first"]), "age_weeks:" + in_days),
+        ],
+    }  # fmt: skip
+
+
+def _first_day_dollars(before, customers):
+    days = before.groupby(["customer_id", "date"])["dollar_value"].sum().reset_index()
+    first = days.sort_values("date").groupby("customer_id")["dollar_value"].first()
+    return first.reindex(customers)
+
+
 def check_rfm_features(rfm_fn) -> bool:
     """Check ``rfm_fn(purchases, customers, cutoff)`` against :func:`rfm_features`.
 
-    Prints a ``✓`` line and returns ``True`` when right; raises ``AssertionError`` naming the
-    mistake (leakage first); prints "not attempted yet" and returns ``False`` when the answer
-    still raises ``NotImplementedError``.
+    Prints a ``✓`` line and returns ``True`` when right; raises ``AssertionError`` naming each
+    mistake (its own message for each plausible one: the cutoff day counted, recency or age
+    measured at the wrong date, lifetimes' recency, frequency counting the first purchase or
+    lines, monetary per line, total, repeat-only or over the holdout, days for weeks; a
+    generic LEAKAGE message when the features change with the holdout in another way);
+    prints "not attempted yet" and returns ``False`` when the answer still raises
+    ``NotImplementedError``.
     """
+    from helpers.feedback import Crash, NotAttempted, run_probe
+
     name = "check_rfm_features"
     log, customers, cutoff = _probe_log()
     try:
-        got = rfm_fn(log.copy(), list(customers), cutoff)
-        calibration_only = rfm_fn(log[log["date"] < cutoff].copy(), list(customers), cutoff)
-    except NotImplementedError:
+        got = run_probe(lambda: rfm_fn(log.copy(), list(customers), cutoff),
+                        "rfm_fn(purchases, customers, cutoff)")  # fmt: skip
+        calibration_only = run_probe(
+            lambda: rfm_fn(log[log["date"] < cutoff].copy(), list(customers), cutoff),
+            "rfm_fn on the purchases before the cutoff",
+        )
+    except NotAttempted:
         reference = "The cells below use the reference helpers.churn.rfm_features."
         return not_attempted(name, then=reference)
+    except Crash as crash:
+        raise AssertionError(f"{name}: {crash}") from None
     expected = rfm_features(log, customers, cutoff)
-    if not isinstance(got, pd.DataFrame) or list(got.index) != customers:
-        raise AssertionError(
-            f"{name}: expected a DataFrame indexed by the customers {customers} in that order "
-            f"(e.g. .reindex(customers)); got {type(got).__name__} "
-            f"with index {list(getattr(got, 'index', []))}"
-        )
-    missing = [c for c in RFM_FEATURES if c not in got.columns]
-    if missing:
-        raise AssertionError(f"{name}: columns {missing} are missing; expected {RFM_FEATURES}")
+    for result in (got, calibration_only):
+        if not isinstance(result, pd.DataFrame) or list(result.index) != customers:
+            raise AssertionError(
+                f"{name}: expected a DataFrame indexed by the customers {customers} in that "
+                f"order (e.g. .reindex(customers)); got {type(result).__name__} "
+                f"with index {list(getattr(result, 'index', []))}"
+            )
+        missing = [c for c in RFM_FEATURES if c not in result.columns]
+        if missing:
+            raise AssertionError(f"{name}: columns {missing} are missing; expected {RFM_FEATURES}")
     got = got[list(RFM_FEATURES)].astype(float)
-    if not np.allclose(got.to_numpy(), calibration_only[list(RFM_FEATURES)].astype(float)):
-        raise AssertionError(
-            f"{name}: LEAKAGE. The features change when purchases at or after the cutoff are "
-            "removed from the log, so they use the future the label is made of. Keep only "
-            "purchases[purchases['date'] < cutoff] before computing anything."
-        )
-    mistakes = []
-    lines = log[log["date"] < cutoff].groupby("customer_id").size().reindex(customers)
+    calibration_only = calibration_only[list(RFM_FEATURES)].astype(float)
+    wrong_values = _wrong_rfm_values(log, customers, cutoff)
+    mistakes, unexplained_leak = [], False
     for column in RFM_FEATURES:
         mine, right = got[column].to_numpy(), expected[column].to_numpy(dtype=float)
         if np.allclose(mine, right):
             continue
-        hint = ""
-        if column == "frequency" and np.allclose(mine, right + 1):
-            hint = " It counts every purchase day; frequency counts *repeat* days (days - 1)."
-        elif column == "frequency" and np.allclose(mine, lines - 1):
-            hint = " It counts lines; several lines on one day are one purchase day."
-        elif column == "monetary" and np.allclose(mine, [12.0, 30.0]):
-            hint = " It averages lines; add up each day's lines first (mean per purchase day)."
-        elif column in ("recency_weeks", "age_weeks") and np.allclose(mine, right * 7):
-            hint = " It is in days; divide by 7 for weeks."
-        mistakes.append(
-            f"{column}: expected {right.round(4).tolist()}, got {mine.round(4).tolist()}.{hint}"
-        )
+        named = [message for values, message in wrong_values[column]
+                 if np.allclose(mine, values, equal_nan=True)]  # fmt: skip
+        leaks = not np.allclose(mine, calibration_only[column].to_numpy(), equal_nan=True)
+        if named:
+            mistakes.extend(named)
+        elif leaks:
+            unexplained_leak = True
+        else:
+            mistakes.append(
+                f"{column}: expected {right.round(4).tolist()}, got {mine.round(4).tolist()}."
+            )
+    if unexplained_leak:
+        raise AssertionError(f"{name}: {LEAKAGE}")
     passed = "no leakage, recency / frequency / monetary / age match the reference"
-    return report(name, mistakes, passed)
+    return report(name, list(dict.fromkeys(mistakes)), passed)

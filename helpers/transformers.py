@@ -382,8 +382,7 @@ def _wrong_weights(q, k, mask):
     raw = q @ np.swapaxes(k, -1, -2)
     scaled = raw / np.sqrt(q.shape[-1])
     wrong = [
-        (_softmax_rows(raw), "scores are not divided by sqrt(d) (d = 8 here): softmax(q kᵀ / "
-         "sqrt(d)). Without it the scores grow with d and the softmax saturates."),
+        (_softmax_rows(raw), "scores are not divided by sqrt(d) (d = 8 here): q @ kᵀ / sqrt(d)."),
         (_softmax_rows(raw / q.shape[-1]), "scores are divided by d, not by sqrt(d): the "
          "scale that keeps the scores' spread independent of d is 1/sqrt(d)."),
         (_softmax_rows(scaled, axis=-2), "softmax on the wrong axis: it runs over the queries "

@@ -257,14 +257,104 @@ def leaky_rfm(purchases, customers, cutoff):
     )
 
 
-def lines_not_days_rfm(purchases, customers, cutoff):
-    rfm = rfm_features(purchases, customers, cutoff)
-    before = purchases[purchases["date"] < cutoff]
-    return rfm.assign(frequency=before.groupby("customer_id").size().reindex(customers) - 1)
+def learner_rfm(keep="<", recency_at="cutoff", recency_from="last", frequency="days - 1",
+                monetary="mean per day", age_at="cutoff", age_to=None, unit_days=7):
+    """The notebook's solution with one step changed: the answers learners plausibly write."""
+
+    def rfm_at_cutoff(purchases, customers, cutoff):
+        if keep == "<":
+            before = purchases[purchases["date"] < cutoff]
+        elif keep == "<=":
+            before = purchases[purchases["date"] <= cutoff]
+        else:
+            before = purchases  # no filter
+        dates = {"cutoff": cutoff, "log end": purchases["date"].max(),
+                 "last seen": before["date"].max()}
+        days = before.groupby(["customer_id", "date"], as_index=False)["dollar_value"].sum()
+        per_customer = days.groupby("customer_id")
+        first, last = per_customer["date"].min(), per_customer["date"].max()
+        if recency_from == "first":
+            recency = (last - first).dt.days / unit_days  # lifetimes' recency, t_x
+        else:
+            recency = (dates[recency_at] - last).dt.days / unit_days
+        n_lines = before.groupby("customer_id").size()
+        counts = {"days - 1": per_customer.size() - 1, "days": per_customer.size(),
+                  "lines - 1": n_lines - 1, "lines": n_lines}
+        first_day = days.sort_values("date").groupby("customer_id")["dollar_value"].first()
+        money = {"mean per day": per_customer["dollar_value"].mean(),
+                 "mean per line": before.groupby("customer_id")["dollar_value"].mean(),
+                 "total": per_customer["dollar_value"].sum(),
+                 "repeat only": ((per_customer["dollar_value"].sum() - first_day)
+                                 / (per_customer.size() - 1)).fillna(0.0)}
+        age_end = last if age_to == "last" else dates[age_at]
+        return pd.DataFrame({
+            "recency_weeks": recency,
+            "frequency": counts[frequency],
+            "monetary": money[monetary],
+            "age_weeks": (age_end - first).dt.days / unit_days,
+        }).reindex(customers)
+
+    return rfm_at_cutoff
 
 
-def not_attempted(purchases, customers, cutoff):
-    raise NotImplementedError
+WRONG_RFM = {
+    "cutoff day counted (<=)": (learner_rfm(keep="<="), "cutoff day itself"),
+    "no filter at all": (learner_rfm(keep="none"), "^check_rfm_features: LEAKAGE. The features"),
+    "recency at the log's end": (learner_rfm(recency_at="log end"),
+                                 "recency_weeks is measured at the last date in the log"),
+    "recency at the last purchase seen": (learner_rfm(recency_at="last seen"),
+                                          "recency_weeks is measured at the last purchase date"),
+    "lifetimes' recency": (learner_rfm(recency_from="first"), "lifetimes' 'recency', t_x"),
+    "frequency counts the first purchase": (learner_rfm(frequency="days"),
+                                            "counts every purchase day"),
+    "frequency counts lines": (learner_rfm(frequency="lines - 1"), r"counts lines \(minus one\)"),
+    "frequency counts all lines": (learner_rfm(frequency="lines"), "first purchase included"),
+    "monetary per line": (learner_rfm(monetary="mean per line"), "monetary averages lines"),
+    "monetary total": (learner_rfm(monetary="total"), "monetary is the total spend"),
+    "monetary over repeat purchases": (learner_rfm(monetary="repeat only"), "repeat purchases"),
+    "age at the log's end": (learner_rfm(age_at="log end"), "age_weeks is measured at the last "
+                             "date in the log"),
+    "age to the last purchase": (learner_rfm(age_to="last"), "age_weeks runs from the first"),
+    "weeks in days": (learner_rfm(unit_days=1), "recency_weeks: It is in days"),
+    "wrong order": (lambda p, c, t: rfm_features(p, c, t).iloc[::-1], "indexed by the customers"),
+    "missing column": (lambda p, c, t: rfm_features(p, c, t).drop(columns="monetary"),
+                       "'monetary'.* missing"),
+    "crash": (lambda p, c, t: p.groupby("customer")["date"].max(), "raised KeyError"),
+}
+
+
+def test_the_learner_template_is_right(capsys):
+    assert check_rfm_features(learner_rfm()) is True
+
+
+def holdout_monetary(purchases, customers, cutoff):
+    # the holdout enters only the spend: every other column is computed before the cutoff
+    whole = rfm_features(purchases, customers, purchases["date"].max() + pd.Timedelta(days=1))
+    return rfm_features(purchases, customers, cutoff).assign(monetary=whole["monetary"])
+
+
+def holdout_frequency(purchases, customers, cutoff):
+    whole = rfm_features(purchases, customers, purchases["date"].max() + pd.Timedelta(days=1))
+    return rfm_features(purchases, customers, cutoff).assign(frequency=whole["frequency"])
+
+
+WRONG_RFM["monetary summed over the holdout"] = (holdout_monetary, "spend of the holdout")
+WRONG_RFM["frequency over the holdout"] = (holdout_frequency, "purchases of the holdout too")
+
+
+@pytest.mark.parametrize("mistake", WRONG_RFM)
+def test_check_rejects_wrong_answers(mistake):
+    wrong, message = WRONG_RFM[mistake]
+    with pytest.raises(AssertionError, match=message) as failure:
+        check_rfm_features(wrong)
+    text = str(failure.value)
+    others = [m for other, (_, m) in WRONG_RFM.items() if other != mistake and m != message]
+    assert not [m for m in others if re.search(m, text)], f"{mistake} also named:\n{text}"
+
+
+def test_leaky_rfm_gets_the_leakage_message():
+    with pytest.raises(AssertionError, match="LEAKAGE"):
+        check_rfm_features(leaky_rfm)
 
 
 def test_check_accepts_the_reference(capsys):
@@ -272,22 +362,8 @@ def test_check_accepts_the_reference(capsys):
     assert "✓" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize(
-    "wrong, message",
-    [
-        (leaky_rfm, "LEAKAGE"),
-        (lines_not_days_rfm, "frequency: .* It counts lines"),
-        (
-            lambda p, c, t: rfm_features(p, c, t).assign(frequency=lambda f: f["frequency"] + 1),
-            "counts every purchase day",
-        ),
-        (lambda p, c, t: rfm_features(p, c, t).iloc[::-1], "indexed by the customers"),
-        (lambda p, c, t: rfm_features(p, c, t).drop(columns="monetary"), "'monetary'.* missing"),
-    ],
-)
-def test_check_rejects_wrong_answers(wrong, message):
-    with pytest.raises(AssertionError, match=message):
-        check_rfm_features(wrong)
+def not_attempted(purchases, customers, cutoff):
+    raise NotImplementedError
 
 
 def test_check_says_not_attempted(capsys):

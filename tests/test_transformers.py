@@ -342,8 +342,10 @@ def mask_after_softmax(q, k, v, mask=None):
     return w @ v, w
 
 
+unscaled = learner(scores=lambda q, k: q @ np.swapaxes(k, -1, -2))  # quoted in INSTRUCTORS.md
+
 WRONG_ANSWERS = {
-    "no 1/sqrt(d)": (learner(scores=lambda q, k: q @ np.swapaxes(k, -1, -2)),
+    "no 1/sqrt(d)": (unscaled,
                      r"not divided by sqrt\(d\)"),
     "divided by d": (learner(scores=lambda q, k: q @ np.swapaxes(k, -1, -2) / q.shape[-1]),
                      r"divided by d, not by sqrt\(d\)"),
