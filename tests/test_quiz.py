@@ -753,3 +753,28 @@ def test_item_lookup():
     assert quiz.item("q1") is quiz.QUIZ[0]
     with pytest.raises(ValueError, match="unknown quiz item id 'q0'"):
         quiz.item("q0")
+
+
+# ---- notebook 09 end to end: a wrong sheet never stops Run All ------------------------------
+def test_notebook_09_runs_to_the_end_with_a_malformed_sheet():
+    from tests.wrong_answers import assert_reached_the_end, check_outputs, run_with_answers
+
+    sheet = 'return {"q1": 2, "q2": 97, "Q3": 0.03, "q4": 24832}'  # three slips, one right
+    nb = run_with_answers("09_mock_interview", {0: sheet})
+    assert_reached_the_end(nb)
+    (check,) = check_outputs(nb)
+    assert check.startswith("✗ check_self_quiz: 3 problem(s) found"), check
+    for words in ("q1: got the number 2", "q2: 97 looks like a percentage",
+                  "unknown quiz item id 'Q3' (did you mean 'q3'?)"):
+        assert words in check, words
+    study_list = next(
+        output for output in map(_output_text, nb.cells)
+        if output.startswith(f"1/{len(quiz.QUIZ)} — revisit")
+    )
+    assert "02_lstm (q5, q6)" in study_list  # q4 was read and right; the slips count as missed
+
+
+def _output_text(cell):
+    from tests.test_notebooks import output_text
+
+    return output_text(cell) if cell.cell_type == "code" else ""
