@@ -41,16 +41,20 @@ How a log becomes a labelled dataset (the same for both files):
 
 from __future__ import annotations
 
+import bz2
 import csv
-import io
+import gzip
+import lzma
 import re
+import warnings
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from helpers.sequences import BEHAVIOR_ID, BehaviorSequences, encode_features, pad
+from helpers.sequences import BEHAVIOR_ID, N_BEHAVIORS, N_FEATURES, BehaviorSequences
 
 _INT = r"-?\d{1,18}"  # fits in int64
 
@@ -136,48 +140,197 @@ def load_retailrocket_events(
 
 
 def _load(path, fmt, max_len, cutoff, max_items, chunksize, nrows) -> BehaviorSequences:
+    """Fast path for a good file, checked path to name the first bad line.
+
+    Fast: one byte scan (only characters a valid line can hold; the number of commas),
+    then pandas' C parser with explicit dtypes, which rejects a missing field, a
+    non-integer id or an unknown behavior; the comma total catches an extra or a missing
+    optional field. Only when either finds something does the checked path read whole
+    lines and name the first bad one: good files never pay for it. ``nrows`` (a quick look
+    at the head of a huge file) always takes the checked path.
+    """
     if not Path(path).is_file():
         raise FileNotFoundError(
             f"{path}: no such file. Expected the {fmt.name} file "
             f"(lines like {fmt.example!r}), from {fmt.source}"
         )
-    return _build_sequences(
-        lambda: _read_events(path, fmt, chunksize, nrows),
+    _check_header(path, fmt)
+    options = dict(
         source=path,
         cutoff=cutoff,
         max_len=max_len,
         max_items=max_items,
         seconds_per_unit=fmt.seconds_per_unit,
     )
+    try:
+        if nrows is not None:
+            raise _NotValid("nrows: check the head line by line")
+        commas = _scan_bytes(path, fmt)
+        return _build_sequences(
+            lambda time_only=False: _read_events(path, fmt, chunksize, commas, time_only),
+            **options,
+        )
+    except _NotValid:
+        return _build_sequences(
+            lambda time_only=False: _read_events_checked(path, fmt, chunksize, nrows),
+            **options,
+        )
 
 
-def _read_events(path, fmt: _Format, chunksize, nrows):
-    """Yield the file's events chunk by chunk, every line checked.
+def _read_events(path, fmt: _Format, chunksize, commas, time_only=False):
+    """The fast path: yield the file's events chunk by chunk (see :func:`_load`).
 
     Each DataFrame has columns user, item, [category,] behavior (BEHAVIOR_ID), time (file
-    unit), in file order. Raises ``ValueError`` naming the file and line of the first bad line.
+    unit), in file order; with ``time_only`` just ``time`` (the first pass that finds the
+    default cutoff). Raises ``_NotValid`` when the file needs the checked path.
+    """
+    n_events = 0
+    for events in _parse_chunks(path, fmt, chunksize, time_only):
+        n_events += len(events)
+        yield events
+    n_lines = n_events + (fmt.header is not None)
+    if commas != (len(fmt.fields) - 1) * n_lines:
+        raise _NotValid(f"{commas} commas in {n_lines} lines of {len(fmt.fields)} fields")
+    if n_events == 0:
+        _no_events(path, fmt)
+
+
+def _no_events(path, fmt: _Format):
+    header = f"the header line {fmt.header!r}, then " if fmt.header else ""
+    raise ValueError(
+        f"{path}: no events in the file; expected {header}{fmt.name} lines like {fmt.example!r}"
+    )
+
+
+def _open_bytes(path):
+    """The file's bytes, decompressed like pandas does for these suffixes."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".gz":
+        return gzip.open(path, "rb")
+    if suffix == ".bz2":
+        return bz2.open(path, "rb")
+    if suffix == ".xz":
+        return lzma.open(path, "rb")
+    if suffix == ".zip":
+        archive = zipfile.ZipFile(path)
+        return archive.open(archive.namelist()[0])
+    return open(path, "rb")
+
+
+def _scan_bytes(path, fmt: _Format, block=1 << 26) -> int:
+    """Number of commas in the data; ``_NotValid`` on a character no valid line holds.
+
+    ``bytes.translate`` deletes every allowed byte at C speed: anything left (a '.', an
+    'e' of 1.5e9, a space, a tab, a quote) means a line the fast parser might accept
+    leniently, so the checked path must look at it.
+    """
+    letters = "".join(sorted(set("".join(fmt.behaviors))))
+    allowed = ("0123456789,-\r\n" + letters).encode()
+    commas = 0
+    with _open_bytes(path) as stream:
+        if fmt.header is not None:
+            commas += stream.readline().count(b",")
+        while chunk := stream.read(block):
+            if chunk.translate(None, allowed):
+                raise _NotValid("a character no valid line holds")
+            commas += chunk.count(b",")
+    return commas
+
+
+class _NotValid(Exception):
+    """The fast parser met something a valid file cannot contain."""
+
+
+def _check_header(path, fmt: _Format) -> None:
+    if fmt.header is None:
+        return
+    try:
+        first = _read_lines(path, nrows=1)["line"]
+    except pd.errors.EmptyDataError:
+        return  # an empty file: reported as "no events" by the caller
+    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise ValueError(
+            f"{path} cannot be read as a {fmt.name} text file (binary, or compressed without "
+            f"a .gz/.zip name?). The CSV parser said: {err}"
+        ) from None
+    if len(first) and first.iloc[0] != fmt.header:
+        raise ValueError(
+            f"{path}, line 1: expected the {fmt.name} header "
+            f"{fmt.header!r}, found {first.iloc[0][:200]!r}"
+        )
+
+
+def _parse_chunks(path, fmt: _Format, chunksize, time_only):
+    """The C parser over the file with explicit dtypes; ``_NotValid`` on anything odd."""
+    behavior = fmt.roles["behavior"]
+    wanted = [fmt.roles["time"]] if time_only else [*fmt.roles.values(), *fmt.optional]
+    dtypes = {f: "int64" for f in wanted if f != behavior and f not in fmt.optional}
+    dtypes |= {f: "float64" for f in fmt.optional if f in wanted}  # numeric or empty
+    dtypes |= {behavior: pd.CategoricalDtype(list(fmt.behaviors))} if behavior in wanted else {}
+    behavior_ids = np.zeros(len(fmt.behaviors), np.int8)
+    for code, name in enumerate(fmt.behaviors.values()):
+        behavior_ids[code] = BEHAVIOR_ID[name]
+    try:
+        reader = pd.read_csv(
+            path,
+            header=None,
+            skiprows=0 if fmt.header is None else 1,
+            names=list(fmt.fields),
+            usecols=wanted,
+            # a line with an extra field must not shift the columns into the index; its
+            # data is dropped with a ParserWarning (silenced below), and the comma count
+            # then sends the file to the checked path
+            index_col=False,
+            dtype=dtypes,
+            quoting=csv.QUOTE_NONE,
+            engine="c",
+            chunksize=chunksize,
+        )
+        with reader:
+            while True:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", pd.errors.ParserWarning)
+                    chunk = next(reader, None)
+                if chunk is None:
+                    break
+                if chunk.empty:
+                    continue
+                if time_only:
+                    yield chunk.rename(columns={fmt.roles["time"]: "time"})
+                    continue
+                codes = chunk[behavior].cat.codes.to_numpy()
+                if (codes < 0).any():  # NaN: an unknown or empty behavior
+                    raise _NotValid(f"a {behavior} outside {', '.join(fmt.behaviors)}")
+                events = chunk[list(fmt.roles.values())].rename(
+                    columns={f: ours for ours, f in fmt.roles.items()}
+                )
+                events["behavior"] = behavior_ids[codes]
+                yield events[list(fmt.roles)]
+    except pd.errors.EmptyDataError:
+        return
+    except (ValueError, OverflowError, pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise _NotValid(str(err).splitlines()[0] if str(err) else type(err).__name__) from None
+
+
+def _read_events_checked(path, fmt: _Format, chunksize, nrows):
+    """The slow path: whole lines, each checked against the format, then parsed.
+
+    Raises ``ValueError`` naming the file and line of the first bad line.
     """
     n_header = 0 if fmt.header is None else 1
-    reader = _read_lines(
-        path, chunksize=chunksize, nrows=None if nrows is None else nrows + n_header
-    )
-    pattern = _line_pattern(fmt)
     int_fields = [f for f in fmt.roles.values() if f != fmt.roles["behavior"]]
     behavior_ids = {value: BEHAVIOR_ID[name] for value, name in fmt.behaviors.items()}
+    pattern = _line_pattern(fmt)
     n_events = 0
     try:
+        reader = _read_lines(
+            path, chunksize=chunksize, nrows=None if nrows is None else nrows + n_header
+        )
         with reader:
             for chunk in reader:
                 lines = chunk["line"]
-                if lines.empty:  # an empty file still yields one empty chunk
-                    continue
-                if fmt.header is not None and lines.index[0] == 0:
-                    if lines.iloc[0] != fmt.header:
-                        raise ValueError(
-                            f"{path}, line 1: expected the {fmt.name} header "
-                            f"{fmt.header!r}, found {lines.iloc[0][:200]!r}"
-                        )
-                    lines = lines.iloc[1:]
+                if fmt.header is not None and len(lines) and lines.index[0] == 0:
+                    lines = lines.iloc[1:]  # checked by _check_header
                 lines = lines[lines != ""]  # blank lines (often one at the end) carry nothing
                 bad = ~lines.str.fullmatch(pattern)
                 if bad.any():
@@ -185,28 +338,26 @@ def _read_events(path, fmt: _Format, chunksize, nrows):
                     raise ValueError(_bad_line_message(path, fmt, row + 1, lines[row]))
                 if lines.empty:
                     continue
-                # every line is well-formed now: let the fast C parser split and type them
-                events = pd.read_csv(
-                    io.StringIO("\n".join(lines.tolist())),
-                    header=None,
-                    names=list(fmt.fields),
-                    usecols=list(fmt.roles.values()),
-                    dtype={f: "int64" for f in int_fields} | {fmt.roles["behavior"]: str},
+                fields = lines.str.split(",", expand=True)
+                fields.columns = list(fmt.fields)
+                events = pd.DataFrame(
+                    {ours: fields[f] for ours, f in fmt.roles.items()}
                 )
-                events = events.rename(columns={f: ours for ours, f in fmt.roles.items()})
+                for ours, f in fmt.roles.items():
+                    if f in int_fields:
+                        events[ours] = events[ours].astype("int64")
                 events["behavior"] = events["behavior"].map(behavior_ids).astype(np.int8)
                 n_events += len(events)
-                yield events[list(fmt.roles)]
+                yield events
+    except pd.errors.EmptyDataError:
+        pass
     except (pd.errors.ParserError, UnicodeDecodeError) as err:
         raise ValueError(
             f"{path} cannot be read as a {fmt.name} text file (binary, or compressed without "
             f"a .gz/.zip name?). The CSV parser said: {err}"
         ) from None
     if n_events == 0:
-        header = f"the header line {fmt.header!r}, then " if fmt.header else ""
-        raise ValueError(
-            f"{path}: no events in the file; expected {header}{fmt.name} lines like {fmt.example!r}"
-        )
+        _no_events(path, fmt)
 
 
 def _read_lines(path, *, chunksize=None, nrows=None):
@@ -274,11 +425,12 @@ def _build_sequences(
     """Turn a stream of event DataFrames into padded per-user sequences.
 
     ``read_chunks()`` must start a fresh pass over the events each time it is called
-    (DataFrames with columns user, item, [category,] behavior, time in file order).
+    (DataFrames with columns user, item, [category,] behavior, time in file order);
+    ``read_chunks(time_only=True)`` may return only the ``time`` column.
     """
     if cutoff is None:  # first pass: only the time range is needed
         t_min, t_max = np.inf, -np.inf
-        for events in read_chunks():
+        for events in read_chunks(time_only=True):
             t_min = min(t_min, events["time"].min())
             t_max = max(t_max, events["time"].max())
         cutoff = t_min + 0.75 * (t_max - t_min)
@@ -305,22 +457,41 @@ def _build_sequences(
     gaps = np.diff(time, prepend=time[0]) * seconds_per_unit
     gaps[starts] = 0.0  # a user's first kept event has no previous event
 
-    def padded(values, dtype=np.int32):
-        return pad(np.split(values, starts[1:]), max_len, dtype)
+    # every kept event's (row, position): users are contiguous blocks, so no Python loop
+    rows = np.repeat(np.arange(len(user_ids)), lengths)
+    positions = np.arange(len(users)) - starts[rows]
 
-    item_ids = padded(_frequency_ids(kept["item"].to_numpy(), max_items))
+    def padded(values, dtype=np.int32):
+        out = np.zeros((len(user_ids), max_len), dtype=dtype)
+        out[rows, positions] = values
+        return out
+
+    items = _frequency_ids(kept["item"].to_numpy(), max_items)
     if "category" in kept:
-        category_ids = padded(_frequency_ids(kept["category"].to_numpy(), max_items))
+        categories = _frequency_ids(kept["category"].to_numpy(), max_items)
     else:  # no categories in the file: one shared category for every real event
-        category_ids = padded(np.ones(len(kept), dtype=np.int32))
-    behavior_ids = padded(kept["behavior"].to_numpy())
+        categories = np.ones(len(kept), dtype=np.int32)
+    behaviors = kept["behavior"].to_numpy()
+    behavior_ids = padded(behaviors)
+    item_ids, category_ids = padded(items), padded(categories)
     time_gaps = padded(gaps, np.float32)
+    # encode_features' values, written only where there are events: a dense encode of
+    # (users, max_len, features) costs several temporaries of the output's size
+    features = np.zeros((len(user_ids), max_len, N_FEATURES), dtype=np.float32)
+    features[rows, positions, behaviors.astype(np.intp) - 1] = 1.0
+    gaps32 = gaps.astype(np.float32)  # the same float32 steps as encode_features
+    features[rows, positions, N_BEHAVIORS - 1] = np.log1p(np.maximum(gaps32, 0)) / 10.0
+    later = positions > 0  # a user's first event repeats nothing
+    for column, ids in ((N_BEHAVIORS, items), (N_BEHAVIORS + 1, categories)):
+        same = np.zeros(len(ids), dtype=bool)
+        same[1:] = ids[1:] == ids[:-1]
+        features[rows, positions, column] = same & later
     return BehaviorSequences(
         item_ids=item_ids,
         category_ids=category_ids,
         behavior_ids=behavior_ids,
         time_gaps=time_gaps,
-        features=encode_features(behavior_ids, time_gaps, item_ids, category_ids),
+        features=features,
         labels=np.isin(user_ids, list(buyers)).astype(np.int32),
         lengths=lengths.astype(np.int32),
         user_ids=user_ids.astype(np.int64),
@@ -331,12 +502,29 @@ def _build_sequences(
 def _keep_last(frames, max_len: int) -> pd.DataFrame:
     """Concatenate, sort by user then time, keep each user's last ``max_len`` events.
 
-    ``frames`` are in file order (``None`` entries are skipped), and ``np.lexsort`` is
-    stable, so events with the same timestamp stay in file order.
+    ``frames`` are in file order (``None`` entries are skipped). The sort is stable, so
+    events with the same timestamp stay in file order.
     """
     events = pd.concat(frames, ignore_index=True)
-    order = np.lexsort((events["time"].to_numpy(), events["user"].to_numpy()))
-    return events.iloc[order].groupby("user", sort=False).tail(max_len)
+    order = _user_time_order(events["user"].to_numpy(), events["time"].to_numpy())
+    users = events["user"].to_numpy()[order]
+    # rows from the end of each user's block: keep the last max_len of each
+    block_end = np.append(np.flatnonzero(users[1:] != users[:-1]), len(users) - 1)
+    ends = np.repeat(block_end, np.diff(np.concatenate(([-1], block_end))))
+    return events.iloc[order[ends - np.arange(len(users)) < max_len]]
+
+
+def _user_time_order(users: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """Stable order by (user, time). One sort of a combined int64 key when it fits (a
+    log already grouped by user and sorted by time costs one linear pass), else lexsort."""
+    if len(users) == 0:
+        return np.arange(0)
+    u0, t0 = users.min(), times.min()
+    span_u, span_t = int(users.max()) - int(u0) + 1, int(times.max()) - int(t0) + 1
+    if span_u * span_t < 2**62:
+        key = (users - u0) * np.int64(span_t) + (times - t0)
+        return np.argsort(key, kind="stable")
+    return np.lexsort((times, users))
 
 
 def _frequency_ids(values: np.ndarray, max_items: int) -> np.ndarray:

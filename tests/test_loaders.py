@@ -276,3 +276,61 @@ def test_random_log_matches_a_plain_pandas_reference(tmp_path):
         np.testing.assert_array_equal(seqs.lengths, [len(row) for row in expected_rows])
         for row, expected in zip(seqs.behavior_ids, expected_rows, strict=True):
             np.testing.assert_array_equal(row, expected + [0] * (max_len - len(expected)))
+
+
+def random_taobao_lines(seed, n=600):
+    rng = np.random.default_rng(seed)
+    users, items = rng.integers(1, 40, n), rng.integers(1, 12, n)
+    behaviors, times = rng.choice(["pv", "cart", "fav", "buy"], n), rng.integers(0, 60, n)
+    rows = zip(users, items, behaviors, times, strict=True)
+    return [f"{u},{i},{i % 3},{b},{t}" for u, i, b, t in rows]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_fast_path_equals_the_line_by_line_path_and_encode_features(tmp_path, seed):
+    # nrows takes the checked, line-by-line path; no nrows takes the fast C-parser path
+    lines = random_taobao_lines(seed)
+    path = write(tmp_path, lines)
+    fast = load_taobao_user_behavior(path, max_len=5, chunksize=97)
+    checked = load_taobao_user_behavior(path, max_len=5, chunksize=97, nrows=len(lines))
+    assert_same(fast, checked)
+    np.testing.assert_array_equal(
+        fast.features,
+        encode_features(fast.behavior_ids, fast.time_gaps, fast.item_ids, fast.category_ids),
+    )
+
+
+def test_gzip_file_takes_the_fast_path_with_the_same_result(tmp_path):
+    import gzip
+
+    lines = random_taobao_lines(3)
+    plain = write(tmp_path, lines)
+    packed = tmp_path / "UserBehavior.csv.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    assert_same(load_taobao_user_behavior(plain), load_taobao_user_behavior(packed))
+
+
+@pytest.mark.parametrize(
+    "bad_value, message",
+    [
+        (" 12", "user_id ' 12' is not an integer"),  # the C parser would accept these ...
+        ("+12", "user_id '\\+12' is not an integer"),
+        ("12.0", "user_id '12.0' is not an integer"),
+        ('"12"', "user_id '\"12\"' is not an integer"),
+        ("1e3", "user_id '1e3' is not an integer"),  # ... as the integers they look like
+    ],
+)
+def test_values_the_c_parser_reads_leniently_are_still_reported(tmp_path, bad_value, message):
+    lines = random_taobao_lines(4, n=50)
+    lines[30] = bad_value + lines[30][lines[30].index(","):]
+    path = write(tmp_path, lines)
+    with pytest.raises(ValueError, match=error_at(path, 31) + " " + message):
+        load_taobao_user_behavior(path, chunksize=10)
+
+
+def test_an_extra_field_late_in_a_big_file_is_found(tmp_path):
+    lines = random_taobao_lines(5, n=500)
+    lines[420] += ",7"
+    path = write(tmp_path, lines)
+    with pytest.raises(ValueError, match=error_at(path, 421) + " expected 5 comma-separated"):
+        load_taobao_user_behavior(path, chunksize=50)
