@@ -45,10 +45,27 @@ def _compile_problems(model):
     config = model.get_compile_config() or {}
     problems = []
     loss = json.dumps(config.get("loss")).lower()
-    if "binary" not in loss and "crossentropy" not in loss.replace("_", ""):
+    units = (_io_shape(model, "outputs") or (None,))[-1]
+    if "categorical" in loss:
+        if units == 1:  # a 2-unit softmax output is named by _output_problems instead
+            problems.append(
+                f"loss is {_loss_name(config)}: categorical cross-entropy expects one output "
+                "per class. On a single sigmoid unit Keras renormalises the output to 1, so "
+                "categorical cross-entropy is always 0 and nothing is learned (sparse "
+                "categorical treats label 1 as a class that does not exist). A 0/1 label "
+                "with a sigmoid output needs loss='binary_crossentropy'."
+            )
+    elif "binary" not in loss and "crossentropy" not in loss.replace("_", ""):
         problems.append(
             f"loss is {config.get('loss')!r}: a 0/1 purchase label with a "
             "sigmoid output needs loss='binary_crossentropy'."
+        )
+    elif '"from_logits": true' in loss and _last_activation(model) == "sigmoid":
+        problems.append(
+            "BinaryCrossentropy(from_logits=True) after a sigmoid output applies the sigmoid "
+            "twice: the loss reads probabilities in [0, 1] as logits, so it can never push "
+            "a prediction below 0.5 (its gradients stay weak and wrong). With "
+            "Dense(1, activation='sigmoid') keep from_logits=False, the default."
         )
     # Any AUC (ROC or PR curve) ranks the rare positives; accuracy does not.
     if not {"ROC-AUC", "AUC"} & set(compiled_metrics(model).values()):
@@ -60,14 +77,48 @@ def _compile_problems(model):
     return problems
 
 
-def _output_problems(model, predictions):
+def _loss_name(config):
+    loss = config.get("loss")
+    return repr(loss.get("class_name", loss) if isinstance(loss, dict) else loss)
+
+
+def _last_activation(model):
+    """Name of the last layer's activation ('sigmoid', 'softmax', ...), or None."""
+    last = model.layers[-1] if model.layers else None
+    return getattr(getattr(last, "activation", None), "__name__", None)
+
+
+def _output_problems(model, predictions, lstms=()):
+    """Output shape and activation. ``lstms``: the model's LSTM layers, in order, when a
+    sequence output is worth explaining by return_sequences (question 4)."""
     problems = []
-    if _io_shape(model, "outputs") != (None, 1):
+    last = model.layers[-1] if model.layers else None
+    shape = _io_shape(model, "outputs")
+    if isinstance(last, keras.layers.Dense) and _last_activation(model) == "softmax":
+        if last.units == 1:
+            return [
+                "the last layer is Dense(1, activation='softmax'): a softmax over a single "
+                "unit divides it by itself, so every sequence gets probability 1.0 and "
+                "nothing can be learned. One unit for a 0/1 label: activation='sigmoid'."
+            ]
+        return [
+            f"the last layer is Dense({last.units}, activation='softmax'), output {shape}: a "
+            "two-class softmax holds the same information as one sigmoid unit, but the "
+            "question (and every cell below) reads one purchase probability per sequence: "
+            "Dense(1, activation='sigmoid') with loss='binary_crossentropy'."
+        ]
+    if shape is not None and len(shape) == 3 and lstms and lstms[-1].return_sequences:
         problems.append(
-            f"the output is shaped {_io_shape(model, 'outputs')}; expected "
+            f"the output is shaped {shape}, one prediction per time step: the last LSTM "
+            "has return_sequences=True, so Dense is applied to every step. Leave "
+            "return_sequences at False on the LSTM that feeds Dense (keep it True only on "
+            "LSTMs that feed another LSTM)."
+        )
+    elif shape != (None, 1):
+        problems.append(
+            f"the output is shaped {shape}; expected "
             "(None, 1): one purchase probability per sequence."
         )
-    last = model.layers[-1] if model.layers else None
     if isinstance(last, keras.layers.Dense) and last.activation is not keras.activations.sigmoid:
         problems.append(
             f"the last Dense layer has activation {last.activation.__name__!r}: "
@@ -137,7 +188,17 @@ def check_lstm_classifier(build_fn):
         rng = np.random.default_rng(0)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            model = run_probe(lambda: build_fn(12, 8), "build_fn(timesteps=12, n_features=8)")
+            try:
+                model = run_probe(lambda: build_fn(12, 8), "build_fn(timesteps=12, n_features=8)")
+            except Crash as crash:
+                if "found ndim=2" not in str(crash.error):
+                    raise
+                mistakes.append(
+                    f"{crash}. An LSTM received one vector per sequence instead of a "
+                    "sequence: in a stack of LSTMs every LSTM but the last needs "
+                    "return_sequences=True, so the next one gets (batch, time, units)."
+                )
+                return None
         if not isinstance(model, keras.Model):
             raise AssertionError(f"build_fn must return a keras.Model, got {type(model).__name__}.")
         if any("input_shape" in str(w.message) for w in caught):
@@ -145,7 +206,13 @@ def check_lstm_classifier(build_fn):
                 "input_shape= on a layer is deprecated in Keras 3: start the model "
                 "with keras.Input((timesteps, n_features))."
             )
-        if _io_shape(model, "inputs") != (None, 12, 8):
+        if _io_shape(model, "inputs") == (None, 8, 12):
+            mistakes.append(
+                "build_fn(12, 8) gave an input shaped (None, 8, 12): timesteps and n_features "
+                "are swapped. Keras sequences are (batch, time, features): "
+                "keras.Input((timesteps, n_features))."
+            )
+        elif _io_shape(model, "inputs") != (None, 12, 8):
             mistakes.append(
                 f"build_fn(12, 8) gave an input shaped {_io_shape(model, 'inputs')}; "
                 "expected (None, 12, 8) — use the timesteps and n_features arguments."
@@ -153,35 +220,57 @@ def check_lstm_classifier(build_fn):
         lstms = [la for la in model._flatten_layers() if isinstance(la, keras.layers.LSTM)]
         if not lstms:
             mistakes.append("no keras.layers.LSTM layer found: question 4 asks for an LSTM.")
-        for lstm in lstms:
-            if lstm.activation is not keras.activations.tanh:
-                mistakes.append(
-                    f"LSTM activation is {lstm.activation.__name__!r}: keep the default tanh. "
-                    "relu leaves the cell state unbounded (activations can blow up on long "
-                    "sequences) and disables the fast cuDNN kernel on GPU."
-                )
-        mistakes += _compile_problems(model)
+        mistakes += _lstm_activation_problems(lstms)
+        compile_problems = _compile_problems(model)
+        mistakes += compile_problems
+        if _io_shape(model, "inputs") != (None, 12, 8):
+            return None  # the probes below feed (batch, 12, 8) sequences
 
         x = rng.normal(size=(16, 12, 8)).astype("float32")
         predictions = run_probe(lambda: model.predict(x, verbose=0), "model.predict on (16, 12, 8)")
-        mistakes += _output_problems(model, predictions)
+        output_problems = _output_problems(model, predictions, lstms)
+        mistakes += output_problems
+        if output_problems and _io_shape(model, "outputs") != (None, 1):
+            return None  # padding and training probes assume one probability per sequence
 
         def predict(batch):
             return model.predict(batch, verbose=0)
 
+        maskings = [la for la in model._flatten_layers() if isinstance(la, keras.layers.Masking)]
+        for masking in maskings:
+            if masking.mask_value != 0:
+                mistakes.append(
+                    f"Masking(mask_value={masking.mask_value!r}) masks the steps whose "
+                    "features all equal that value, but sequences are padded with zeros: "
+                    "the padding goes through the LSTM as if it were events. Use "
+                    "Masking(mask_value=0.0) (the default)."
+                )
         gap = run_probe(lambda: _padding_gap(predict, x[0, :5], 12), "predict on padded sequences")
-        if gap > 1e-6:  # a masked model gives the same number (measured: exactly 0)
-            mistakes.append(
-                f"zero padding changes the prediction (by {gap:.2g} when the same 5 events "
-                "are padded at the end instead of the start): put "
-                "keras.layers.Masking(mask_value=0.0) right after the Input."
-            )
+        # a masked model gives the same number (measured: exactly 0)
+        if gap > 1e-6 and not any(m.mask_value != 0 for m in maskings):
+            if maskings:
+                mistakes.append(
+                    f"zero padding changes the prediction (by {gap:.2g} when the same 5 "
+                    "events are padded at the end instead of the start) although there is "
+                    "a Masking layer: the mask is lost before the LSTM. Put "
+                    "keras.layers.Masking(mask_value=0.0) directly after the Input and "
+                    "before the LSTM, with only mask-passing layers in between."
+                )
+            else:
+                mistakes.append(
+                    f"zero padding changes the prediction (by {gap:.2g} when the same 5 events "
+                    "are padded at the end instead of the start): put "
+                    "keras.layers.Masking(mask_value=0.0) right after the Input."
+                )
         other = run_probe(lambda: build_fn(7, 3), "build_fn(timesteps=7, n_features=3)")
-        if _io_shape(other, "inputs") != (None, 7, 3):
+        first_right = _io_shape(model, "inputs") == (None, 12, 8)  # else already named
+        if first_right and _io_shape(other, "inputs") != (None, 7, 3):
             mistakes.append(
                 f"build_fn(7, 3) gave an input shaped {_io_shape(other, 'inputs')}; "
                 "expected (None, 7, 3)."
             )
+        if any("categorical" in problem for problem in compile_problems):
+            return None  # sparse categorical on one unit crashes in fit: already named
         labels = (rng.random(16) < 0.5).astype("float32")
         history = run_probe(
             lambda: model.fit(x, labels, epochs=1, batch_size=16, verbose=0),
@@ -192,6 +281,26 @@ def check_lstm_classifier(build_fn):
         return "input, LSTM, output, compile settings, masking and a training step look right."
 
     return run_checker("check_lstm_classifier", body)
+
+
+def _lstm_activation_problems(lstms):
+    problems = []
+    for lstm in lstms:
+        if lstm.activation is not keras.activations.tanh:
+            problems.append(
+                f"LSTM activation is {lstm.activation.__name__!r}: keep the default tanh. "
+                "It is the function on the candidate g_t and in h_t = o_t·tanh(c_t) (the cell "
+                "state c_t itself is never squashed). With relu, h_t is unbounded, and fed "
+                "back through the recurrent kernel it can grow step after step and blow up on "
+                "long sequences; relu also disables the fast cuDNN kernel on GPU."
+            )
+        if lstm.recurrent_activation.__name__ not in ("sigmoid", "hard_sigmoid"):
+            problems.append(
+                f"LSTM recurrent_activation is {lstm.recurrent_activation.__name__!r}: the "
+                "input, forget and output gates must stay in [0, 1] (how much to let "
+                "through); keep the default sigmoid."
+            )
+    return problems
 
 
 # --- 题目 5 -------------------------------------------------------------------

@@ -120,13 +120,30 @@ def classifier(
     loss=None,
     metrics=None,
     fixed_shape=None,
+    mask_value=0.0,
+    units=1,
+    return_sequences=False,
+    stacked=None,
+    swapped=False,
+    lstm_activation="tanh",
+    recurrent_activation="sigmoid",
 ):
-    """A question-4 answer with one thing changed at a time."""
-    shape = fixed_shape or (timesteps, n_features)
+    """A question-4 answer with one thing changed at a time.
+
+    ``stacked``: None (one LSTM), "right" (two LSTMs, the first with
+    return_sequences=True) or "flat" (two LSTMs, the first without it)."""
+    shape = fixed_shape or ((n_features, timesteps) if swapped else (timesteps, n_features))
     inputs = keras.Input(shape)
-    x = keras.layers.Masking(0.0)(inputs) if masking else inputs
-    x = keras.layers.LSTM(8)(x)
-    outputs = keras.layers.Dense(1, activation=activation)(x)
+    x = keras.layers.Masking(mask_value)(inputs) if masking else inputs
+    if stacked:
+        x = keras.layers.LSTM(8, return_sequences=stacked == "right")(x)
+    x = keras.layers.LSTM(
+        8,
+        activation=lstm_activation,
+        recurrent_activation=recurrent_activation,
+        return_sequences=return_sequences,
+    )(x)
+    outputs = keras.layers.Dense(units, activation=activation)(x)
     model = keras.Model(inputs, outputs)
     model.compile("adam", loss or "binary_crossentropy", metrics=metrics or [keras.metrics.AUC()])
     return model
@@ -145,8 +162,24 @@ def classifier(
         ({"metrics": [keras.metrics.AUC(curve="PR", name="pr")]}, None),  # a PR-AUC is enough
         ({"metrics": ["auc"]}, None),
         ({"fixed_shape": (12, 8)}, "build_fn(7, 3)"),
+        # wrong answers that passed, or were named only by a symptom, before
+        ({"return_sequences": True}, "the last LSTM has return_sequences=True"),
+        ({"stacked": "flat"}, "every LSTM but the last needs return_sequences=True"),
+        ({"stacked": "right"}, None),
+        ({"activation": "softmax"}, "every sequence gets probability 1.0"),
+        ({"activation": "softmax", "units": 2, "loss": "sparse_categorical_crossentropy"},
+         "two-class softmax holds the same information as one sigmoid unit"),
+        ({"loss": "categorical_crossentropy"}, "categorical cross-entropy is always 0"),
+        ({"loss": "sparse_categorical_crossentropy"}, "categorical cross-entropy is always 0"),
+        ({"loss": keras.losses.BinaryCrossentropy(from_logits=True)},
+         "applies the sigmoid twice"),
+        ({"loss": keras.losses.BinaryCrossentropy()}, None),
+        ({"mask_value": -1.0}, "Masking(mask_value=-1.0) masks the steps"),
+        ({"swapped": True}, "timesteps and n_features are swapped"),
+        ({"lstm_activation": "relu"}, "the cell state c_t itself is never squashed"),
+        ({"recurrent_activation": "relu"}, "gates must stay in [0, 1]"),
     ],
-)
+)  # fmt: skip
 def test_classifier_mistakes_named(options, named):
     def answer(t, n):
         return classifier(t, n, **options)
@@ -157,6 +190,22 @@ def test_classifier_mistakes_named(options, named):
     message = rejected(checks.check_lstm_classifier, answer)
     assert named in message
     assert "1 problem(s)" in message  # only the mistake that was made is reported
+
+
+def test_masking_after_a_mask_dropping_layer_is_named():
+    """Masking present, but a layer that drops the mask sits between it and the LSTM."""
+
+    def answer(t, n):
+        inputs = keras.Input((t, n))
+        x = keras.layers.Masking(0.0)(inputs)
+        x = keras.layers.Lambda(lambda v: v * 1.0)(x)  # Lambda does not pass masks on
+        outputs = keras.layers.Dense(1, activation="sigmoid")(keras.layers.LSTM(8)(x))
+        model = keras.Model(inputs, outputs)
+        model.compile("adam", "binary_crossentropy", metrics=[keras.metrics.AUC()])
+        return model
+
+    message = rejected(checks.check_lstm_classifier, answer)
+    assert "although there is a Masking layer" in message and "1 problem(s)" in message
 
 
 def test_uncompiled_classifier_rejected():
