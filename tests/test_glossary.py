@@ -55,3 +55,34 @@ def test_the_articles_own_terms_are_in_the_glossary():
                      "精准营销", "推荐系统", "嵌入", "全连接层", "大模型"]
     text = GLOSSARY.read_text(encoding="utf-8")
     assert [t for t in article_terms if t not in text] == []
+
+
+# The Chinese terms an interviewer expects to hear in the spoken answers and the Chinese
+# rubrics of the question bank (helpers/question_bank); each needs a row of its own.
+INTERVIEW_TERMS = [
+    "目标注意力", "梯度消失", "掩码", "分组AUC", "负采样", "兴趣演化", "辅助损失", "召回", "双塔",
+    "批内负样本", "流行度纠偏", "多兴趣", "层归一化", "批归一化", "残差连接", "位置编码", "下采样",
+    "校准", "可靠性图", "协变量偏移", "概念漂移", "增益模型", "因果掩码", "数据泄露", "冷启动",
+]
+
+
+@pytest.mark.parametrize("term", INTERVIEW_TERMS)
+def test_interview_terms_have_a_row(term):
+    assert any(term in row[0] for row in rows()), f"no glossary row for {term}"
+
+
+def test_the_bank_uses_the_glossary_terms_it_relies_on():
+    from helpers import quiz
+
+    chinese = "\n".join(
+        [q.text_zh for q in quiz.QUESTIONS] + [p for q in quiz.QUESTIONS for p in q.rubric_zh]
+    )
+    relied_on = ("目标注意力", "梯度消失", "掩码", "负采样", "兴趣演化", "辅助损失", "下采样",
+                 "校准")
+    for term in relied_on:
+        assert term in chinese, f"{term} is no longer used by the Chinese rubrics: update the list"
+
+
+def test_the_din_row_says_what_the_official_implementation_does():
+    (din,) = [row for row in rows() if row[0] == "目标注意力"]
+    assert "drops the softmax" in din[2] and "official implementation" in din[2]
