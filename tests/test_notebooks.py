@@ -127,3 +127,37 @@ def test_question_notebook_has_a_stub_for_each_exercise(path):
     stubs = sum("raise NotImplementedError" in c.source for c in code_cells(question))
     assert stubs >= exercises
     assert "### BEGIN SOLUTION" not in "".join(c.source for c in question.cells)
+
+
+# an absolute path of the machine that ran a notebook (a home, the repository, a venv, a
+# temporary folder, a Windows drive); URLs ("https://host/home/...") do not match
+ABSOLUTE_PATH = re.compile(
+    r"(?<![\w:/.~-])/(?:root|home|Users|work|tmp|usr|opt|var|private|mnt|srv)/"
+    r"|\b[A-Za-z]:\\\\?[\w.]|site-packages|dist-packages"
+)
+
+
+def stored_text(cell):
+    """Every stored output of a code cell as text (tracebacks included, images left out)."""
+    parts = []
+    for out in cell.get("outputs", []):
+        parts.append(out.get("text", ""))
+        parts.extend(out.get("traceback", []))
+        parts.append(out.get("evalue", ""))
+        for kind, value in out.get("data", {}).items():
+            if not kind.startswith("image/"):
+                parts.append(value if isinstance(value, str) else str(value))
+    return re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(parts))  # without terminal colours
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
+def test_no_stored_output_holds_an_absolute_path(path):
+    # stored outputs go into the HTML edition: they must not show the machine that ran them
+    found = []
+    for index, cell in enumerate(read(path).cells):
+        if cell.cell_type == "code":
+            found += [
+                f"cell {index}: ...{m.string[max(0, m.start() - 40) : m.end() + 40]!r}..."
+                for m in ABSOLUTE_PATH.finditer(stored_text(cell))
+            ]
+    assert not found, "absolute paths in stored outputs:\n" + "\n".join(found[:5])
