@@ -51,8 +51,10 @@ def build_lstm_classifier(
       ``timesteps=None`` accepts any length.
     * ``Masking(0.0)``: all-zero rows are padding; without it the LSTM reads
       padding as events and the prediction depends on how much padding follows.
-    * LSTM with its default ``tanh``: ``relu`` lets the cell state grow without
-      bound and rules out the fused cuDNN kernel on a GPU.
+    * LSTM with its default ``tanh``: ``relu`` replaces it on the candidate and in
+      ``h_t = o_t * relu(c_t)`` (the cell state is never squashed, with either), so
+      ``h_t`` is unbounded and, fed back through the recurrent kernel, can blow up
+      on long sequences; it also rules out the fused cuDNN kernel on a GPU.
     * ROC-AUC / PR-AUC metrics, not accuracy, for a rare positive class.
     """
     inputs = keras.Input((timesteps, n_features), name="features")
