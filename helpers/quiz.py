@@ -131,6 +131,7 @@ class Bank(NamedTuple):
     quiz: tuple[MultipleChoice | Numeric, ...]
 
 
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 _QUESTION_FIELDS = ("id", "difficulty", "kind", "text", "text_zh", "rubric", "rubric_zh")
 _CHOICE_FIELDS = ("id", "type", "prompt", "prompt_zh", "choices", "choices_zh", "answer")
 _NUMERIC_FIELDS = ("id", "type", "prompt", "prompt_zh", "answer", "tolerance")
@@ -168,6 +169,20 @@ class _Reader:
             self.fail(where, f"field '{field}' must be a list of at least {minimum} non-empty "
                              f"string(s), got {value!r}")
         return tuple(value)
+
+    def chinese(self, entry, field, english_field, where):
+        """A Chinese field: non-empty, with Chinese characters, not a copy of the English."""
+        english = entry[english_field]
+        if isinstance(english, str):
+            value = self.text(entry, field, where)
+            texts = [value]
+        else:
+            value = texts = self.texts(entry, field, where)
+        if not any(_CJK.search(t) for t in texts):
+            self.fail(where, f"field '{field}' has no Chinese characters: {entry[field]!r}")
+        if entry[field] == english:
+            self.fail(where, f"field '{field}' copies '{english_field}'; write it in Chinese")
+        return value
 
     def number(self, entry, field, where, positive=False):
         value = entry[field]
@@ -214,8 +229,8 @@ def _read_file(path: Path):
             notebook=notebook,
             rubric=reader.texts(entry, "rubric", where),
             source=source,
-            text_zh=reader.text(entry, "text_zh", where),
-            rubric_zh=reader.texts(entry, "rubric_zh", where),
+            text_zh=reader.chinese(entry, "text_zh", "text", where),
+            rubric_zh=reader.chinese(entry, "rubric_zh", "rubric", where),
         ))
     items = []
     for i, entry in enumerate(doc["quiz"]):
@@ -237,8 +252,8 @@ def _read_file(path: Path):
                 choices=choices,
                 answer=reader.choice(entry, "answer", where, letters),
                 notebook=notebook,
-                prompt_zh=reader.text(entry, "prompt_zh", where),
-                choices_zh=choices_zh,
+                prompt_zh=reader.chinese(entry, "prompt_zh", "prompt", where),
+                choices_zh=reader.chinese(entry, "choices_zh", "choices", where),
             ))
         else:
             reader.fields(entry, where, _NUMERIC_FIELDS)
@@ -248,7 +263,7 @@ def _read_file(path: Path):
                 answer=reader.number(entry, "answer", where),
                 tolerance=reader.number(entry, "tolerance", where, positive=True),
                 notebook=notebook,
-                prompt_zh=reader.text(entry, "prompt_zh", where),
+                prompt_zh=reader.chinese(entry, "prompt_zh", "prompt", where),
             ))
     return questions, items
 

@@ -295,6 +295,14 @@ MALFORMED = {  # what is broken: (where, field, new value, expected words in the
     "notebook is not the file's stem": (None, "notebook", "03_attention",
                                         r"field 'notebook'.*file's stem '02_lstm'"),
     "quiz not a list": (None, "quiz", {}, r"field 'quiz'.*must be a list"),
+    "text_zh in English": (("questions", 1), "text_zh", "GRU or LSTM, which one?",
+                           r"\('02-gru'\): field 'text_zh' has no Chinese characters"),
+    "rubric_zh in English": (("questions", 1), "rubric_zh", ["fewer parameters"],
+                             r"field 'rubric_zh' has no Chinese characters"),
+    "prompt_zh in English": (("quiz", 0), "prompt_zh", "How many parameters?",
+                             r"\('q4'\): field 'prompt_zh' has no Chinese characters"),
+    "choices_zh in English": (("quiz", 2), "choices_zh", ["relu", "gate", "cell", "none"],
+                              r"\('q6'\): field 'choices_zh' has no Chinese characters"),
 }
 
 
@@ -308,6 +316,17 @@ def test_a_malformed_bank_file_names_the_file_and_the_field(tmp_path, case):
     with pytest.raises(ValueError, match=r"^02_lstm\.json: ") as info:
         quiz.load_bank(tmp_path)
     assert re.search(expected, str(info.value)), str(info.value)
+
+
+def test_a_chinese_field_that_copies_the_english_is_refused(tmp_path):
+    doc = _bank_doc("01_challenges")
+    article_1 = doc["questions"][0]
+    assert article_1["id"] == "article-1" and "高维度特征" in article_1["rubric"][0]
+    article_1["rubric_zh"] = list(article_1["rubric"])  # English with Chinese terms in it
+    _write(tmp_path, doc, name="01_challenges")
+    with pytest.raises(ValueError, match=r"^01_challenges\.json: questions\[0\] \('article-1'\): "
+                                         r"field 'rubric_zh' copies 'rubric'"):
+        quiz.load_bank(tmp_path)
 
 
 def test_invalid_json_names_the_file_and_the_line(tmp_path):
