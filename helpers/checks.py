@@ -16,6 +16,7 @@ The mistakes they look for are the ones in the source article's code (see
 
 import json
 import os
+import re
 import tempfile
 import warnings
 
@@ -536,7 +537,17 @@ def check_full_model(build_fn):
 
     def body(mistakes):
         rng = np.random.default_rng(0)
-        model = run_probe(build_fn, "build_fn()")
+        try:
+            model = run_probe(build_fn, "build_fn()")
+        except Crash as crash:
+            text = str(crash.error)
+            if "found ndim=2" not in text and "rank-2" not in text:
+                raise
+            mistakes.append(
+                f"{crash}. The attention layer got one vector per sequence: the LSTM before "
+                "it needs return_sequences=True, so attention can weight every step."
+            )
+            return None
         if not isinstance(model, keras.Model):
             raise AssertionError(f"build_fn must return a keras.Model, got {type(model).__name__}.")
         inputs = model.inputs
@@ -553,8 +564,10 @@ def check_full_model(build_fn):
             )
         time = inputs[0].shape[1] or 20
         layers = list(model._flatten_layers(include_self=False))
-        if not any(isinstance(la, keras.layers.LSTM) for la in layers):
+        lstms = [la for la in layers if isinstance(la, keras.layers.LSTM)]
+        if not lstms:
             mistakes.append("no keras.layers.LSTM layer found.")
+        mistakes += _lstm_activation_problems(lstms)
         if not any("attention" in type(la).__name__.lower() for la in layers):
             mistakes.append(
                 "no attention layer found: pool the LSTM outputs "
@@ -575,17 +588,30 @@ def check_full_model(build_fn):
         events = np.stack(
             [rng.integers(1, 1001, size=(8, time)), rng.integers(1, 6, size=(8, time))], axis=-1
         ).astype("int32")
-        predictions = run_probe(lambda: predict(events), f"predict on {len(inputs)} id input(s)")
+        largest = events[:1].copy()
+        largest[0, -1] = (1000, 5)  # the largest item id and behavior id of the data
+        try:
+            run_probe(lambda: predict(largest), "predict with the largest ids (1000 and 5)")
+            predictions = run_probe(
+                lambda: predict(events), f"predict on {len(inputs)} id input(s)"
+            )
+        except Crash as crash:
+            out_of_range = re.search(r"= (\d+) is not in \[0, (\d+)\)", str(crash.error))
+            if not out_of_range:
+                raise
+            given, size = out_of_range.groups()
+            mistakes.append(
+                f"an Embedding has input_dim={size} but receives id {given}: input_dim must "
+                "be the largest id + 1 (item ids 1..1000 plus 0 for padding: 1001). On CPU "
+                "this raises; on GPU an out-of-range id silently gets a zero vector."
+            )
+            return None
         mistakes += _output_problems(model, predictions)
         gap = run_probe(
             lambda: _padding_gap(predict, events[0, :5], time), "predict on padded sequences"
         )
         if gap > 1e-6:  # a masked model gives the same number (measured: exactly 0)
-            mistakes.append(
-                f"padding changes the prediction (by {gap:.2g} when the same 5 events are "
-                "padded at the end instead of the start): use Embedding(..., mask_zero=True) "
-                "and layers that pass the mask on (LSTM, your attention layer)."
-            )
+            mistakes.append(_lost_mask_problem(model, layers, gap))
         restored = run_probe(
             lambda: _save_and_reload(model, _custom_layer_classes(model)),
             "saving to .keras and loading back (safe_mode=True)",
@@ -597,6 +623,41 @@ def check_full_model(build_fn):
         )
 
     return run_checker("check_full_model", body)
+
+
+def _lost_mask_problem(model, layers, gap):
+    """Why padding still changes a §4 model's prediction: no mask, a lost mask, or an
+    attention layer that ignores it."""
+    measured = (
+        f"padding changes the prediction (by {gap:.2g} when the same 5 events are "
+        "padded at the end instead of the start)"
+    )
+    embeddings = [la for la in layers if isinstance(la, keras.layers.Embedding)]
+    if not embeddings or not all(la.mask_zero for la in embeddings):
+        return (
+            f"{measured}: use Embedding(..., mask_zero=True) "
+            "and layers that pass the mask on (LSTM, your attention layer)."
+        )
+    for layer in layers:
+        if "attention" not in type(layer).__name__.lower() or not layer._inbound_nodes:
+            continue
+        node = layer._inbound_nodes[0]
+        given = node.arguments.kwargs.get("mask") if node.arguments else None
+        received = node.input_tensors[0] if node.input_tensors else None
+        if given is None and getattr(received, "_keras_mask", None) is None:
+            return (
+                f"{measured}: the Embeddings set mask_zero=True, but the mask is lost before "
+                f"the attention layer {layer.name!r}. A layer in between drops it: a plain "
+                "`+` or keras.ops call on the embeddings, a Lambda, or Flatten. Combine "
+                "embeddings with keras.layers.Concatenate() or keras.layers.Add(), which "
+                "pass the mask on."
+            )
+        return (
+            f"{measured}: the mask reaches the attention layer {layer.name!r}, but it does "
+            "not use it. Give its call a mask=None argument and set the scores of masked "
+            "steps to a large negative number before the softmax (weights exactly 0)."
+        )
+    return f"{measured}: some layer between the Embedding and the output ignores the mask."
 
 
 # --- notebook 03: masked softmax in NumPy ------------------------------------

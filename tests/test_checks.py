@@ -242,6 +242,10 @@ class MaskIgnored(AttentionLayer):
         return super().call(inputs, mask=None)
 
 
+class AttentionIgnoringMask(MaskIgnored):
+    """The same mistake under a name the §4 checker recognises as an attention layer."""
+
+
 class MaskPassedOn(AttentionLayer):
     """Forgets compute_mask: the (batch, time) mask leaks to the next layer."""
 
@@ -471,14 +475,34 @@ def test_masked_softmax_is_what_the_mask_probe_accepts():
 # ---- section 4: targeted wrong answers --------------------------------------------------
 
 
-def full_model(*, mask_zero=True, dtype="int32", attention=True, metrics=None):
+def full_model(
+    *,
+    mask_zero=True,
+    dtype="int32",
+    attention=True,
+    metrics=None,
+    vocab=1001,
+    behaviors=None,
+    attention_cls=AttentionLayer,
+    return_sequences=True,
+    lstm_activation="tanh",
+):
+    """A section-4 answer with one thing changed at a time. ``behaviors``: None (item ids
+    only), "concat" (a second id input, joined by Concatenate) or "plus" (joined by `+`)."""
     ids = keras.Input((15,), dtype=dtype, name="item_ids")
-    x = keras.layers.Embedding(1001, 4, mask_zero=mask_zero)(ids)
+    x = keras.layers.Embedding(vocab, 4, mask_zero=mask_zero)(ids)
+    inputs = ids
+    if behaviors:
+        kinds = keras.Input((15,), dtype="int32", name="behavior_ids")
+        y = keras.layers.Embedding(6, 4, mask_zero=True)(kinds)
+        x = keras.layers.Concatenate()([x, y]) if behaviors == "concat" else x + y
+        inputs = [ids, kinds]
     if attention:
-        x = AttentionLayer()(keras.layers.LSTM(4, return_sequences=True)(x))
+        lstm = keras.layers.LSTM(4, return_sequences=return_sequences, activation=lstm_activation)
+        x = attention_cls()(lstm(x))
     else:
         x = keras.layers.LSTM(4)(x)
-    model = keras.Model(ids, keras.layers.Dense(1, activation="sigmoid")(x))
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x))
     model.compile("adam", "binary_crossentropy", metrics=metrics or [keras.metrics.AUC()])
     return model
 
@@ -495,6 +519,13 @@ def full_model(*, mask_zero=True, dtype="int32", attention=True, metrics=None):
         ({"metrics": [keras.metrics.Precision(name="auc")]}, "accuracy is 96%"),
         ({"metrics": [keras.metrics.AUC(curve="PR", name="pr")]}, None),  # a PR-AUC is enough
         ({"metrics": ["auc"]}, None),
+        # wrong answers that passed, or were named only by a symptom, before
+        ({"behaviors": "concat"}, None),
+        ({"behaviors": "plus"}, "the mask is lost before the attention layer"),
+        ({"attention_cls": AttentionIgnoringMask}, "but it does not use it"),
+        ({"vocab": 1000}, "an Embedding has input_dim=1000 but receives id 1000"),
+        ({"return_sequences": False}, "the LSTM before it needs return_sequences=True"),
+        ({"lstm_activation": "relu"}, "LSTM activation is 'relu'"),
     ],
 )
 def test_full_model_mistakes_named(options, named):
@@ -506,6 +537,7 @@ def test_full_model_mistakes_named(options, named):
         return
     message = rejected(checks.check_full_model, answer)
     assert named in message
+    assert "1 problem(s)" in message
 
 
 # ---- notebook 03: the NumPy masked softmax -----------------------------------------
