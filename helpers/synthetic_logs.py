@@ -15,8 +15,10 @@ to end:
 * unix timestamps within the real file's nine days (2017-11-25 to 2017-12-03), sorted
   within each user; lines grouped by user, as in the real file.
 
-Nothing here is a model of buying behavior: labels computed from such a file carry no
-signal beyond chance. It measures loaders, not models.
+Nothing here is a model of buying behavior: the only thing a label computed from such
+a file depends on is how active a user is (more events before a cutoff, more after it,
+so more chances to buy). It measures loaders, and tests the real-data command; it says
+nothing about which model is better on real logs.
 
 Command line: ``python -m helpers.synthetic_logs --lines 5000000 --users 50000 out.csv``.
 """
