@@ -679,9 +679,41 @@ def check_masked_softmax(fn):
             return np.asarray(fn(s, mask), dtype=float)
 
     def body(mistakes):
-        w = run_probe(lambda: weights(scores), "masked_softmax_np(scores, mask)")
+        given = scores.copy()
+        try:
+            w = run_probe(lambda: weights(given), "masked_softmax_np(scores, mask)")
+        except Crash as crash:
+            if "broadcast" not in str(crash.error):
+                raise
+            mistakes.append(
+                f"{crash}. A max or sum over axis=1 gives shape (batch,), which does not "
+                "broadcast against (batch, time): reduce with keepdims=True "
+                "(scores.max(axis=1, keepdims=True)), so it is (batch, 1)."
+            )
+            return None
         if w.shape != scores.shape:
             mistakes.append(f"weights have shape {w.shape}, expected {scores.shape} (batch, time).")
+            return None
+        if not np.array_equal(given, scores):
+            mistakes.append(
+                "the function changes the caller's scores in place (e.g. scores[~mask] = "
+                "-1e9): the attention code reuses them afterwards. Build a new array with "
+                "np.where(mask, scores, -1e9) instead."
+            )
+        with np.errstate(all="ignore"):
+            zeroed, inverted = softmax(scores * mask, axis=1), softmax(scores, axis=1, mask=~mask)
+        if np.allclose(w, zeroed, equal_nan=True):
+            mistakes.append(
+                "masked scores are set to 0 (scores * mask), not to a large negative number: "
+                "exp(0 - max) is not 0, so padding still gets weight. Use "
+                "np.where(mask, scores, -1e9) (or -inf, with care for fully masked rows)."
+            )
+            return None
+        if np.allclose(w, inverted, equal_nan=True):
+            mistakes.append(
+                "the mask is inverted: the padding steps get the weight and the real ones 0. "
+                "In Keras masks True means a real step to keep, False means padding."
+            )
             return None
         if np.isnan(w[~real_rows]).any():
             mistakes.append(
@@ -690,7 +722,8 @@ def check_masked_softmax(fn):
             )
         elif not np.allclose(w[~real_rows], 0):
             mistakes.append("a row with no real step must give all zeros.")
-        if not np.all(np.nan_to_num(w[~mask], nan=1.0) == 0):
+        padding = ~mask & real_rows[:, None]  # fully masked rows are judged above
+        if not np.all(np.nan_to_num(w[padding], nan=1.0) == 0):
             mistakes.append(
                 "masked steps get weight: they must get exactly 0 "
                 "(mask the scores before exp, not after the softmax)."
@@ -709,6 +742,17 @@ def check_masked_softmax(fn):
         large = run_probe(lambda: weights(scores + 1000.0), "scores + 1000")
         if not np.all(np.isfinite(large)):
             mistakes.append("overflow for large scores: subtract the row max before exp.")
+        elif not mistakes:  # rows on very different scales: one shift per row
+            spread = scores.copy()
+            spread[0] -= 1000.0
+            apart = run_probe(lambda: weights(spread), "one row's scores 1000 lower")
+            if not np.allclose(np.nan_to_num(apart[real_rows]).sum(axis=1), 1):
+                mistakes.append(
+                    "a row whose scores are 1000 below another row's gives NaN or zeros: "
+                    "the shift is the max of the whole batch, so every exp in that row "
+                    "underflows to 0. Subtract each row's own max: "
+                    "scores.max(axis=1, keepdims=True)."
+                )
         if not mistakes and not np.allclose(w, softmax(scores, axis=1, mask=mask)):
             mistakes.append("the weights differ from a reference masked softmax over time.")
         return "zero on padding, sums to 1 over real steps, stable, fully masked rows give zeros"

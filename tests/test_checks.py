@@ -574,6 +574,47 @@ def _masked_reference(s, m):
     return scratch.softmax(s, axis=1, mask=m)
 
 
+def _scores_times_mask(s, m):
+    return _softmax_time(s * m)
+
+
+def _inverted_mask(s, m):
+    return scratch.softmax(s, axis=1, mask=~m)
+
+
+def _global_max(s, m):
+    e = np.exp(np.where(m, s, -np.inf) - s.max()) * m
+    return e / np.maximum(e.sum(axis=1, keepdims=True), 1e-300)
+
+
+def _no_keepdims(s, m):
+    e = np.exp(np.where(m, s, -1e9) - s.max(axis=1)) * m
+    return e / np.maximum(e.sum(axis=1), 1e-300)
+
+
+def _in_place(s, m):
+    s[~m] = -1e9
+    e = np.exp(s - s.max(axis=1, keepdims=True)) * m
+    return e / np.maximum(e.sum(axis=1, keepdims=True), 1e-300)
+
+
+def _large_negative_not_zeroed(s, m):
+    return _softmax_time(np.where(m, s, -1e9))
+
+
+def _renormalise_after_softmax(s, m):
+    """Exact on paper; but a large padding score underflows the real steps' weights."""
+    w = _softmax_time(s) * m
+    return w / np.maximum(w.sum(axis=1, keepdims=True), 1e-12)
+
+
+# correct variants
+
+
+def _minus_inf_then_nan_to_num(s, m):
+    return np.nan_to_num(_softmax_time(np.where(m, s, -np.inf)))
+
+
 @pytest.mark.parametrize(
     "answer, named",
     [
@@ -587,6 +628,31 @@ def _masked_reference(s, m):
 )
 def test_masked_softmax_mistakes_named(answer, named):
     assert named in rejected(checks.check_masked_softmax, answer)
+
+
+@pytest.mark.parametrize(
+    "answer, named",
+    [
+        (_scores_times_mask, "masked scores are set to 0 (scores * mask)"),
+        (_inverted_mask, "the mask is inverted"),
+        (_global_max, "Subtract each row's own max"),
+        (_no_keepdims, "keepdims=True"),
+        (_in_place, "changes the caller's scores in place"),
+        (_large_negative_not_zeroed, "a row with no real step must give all zeros."),
+        (_renormalise_after_softmax, "the scores of masked steps change the weights"),
+    ],
+    ids=["scores-times-mask", "inverted", "global-max", "no-keepdims", "in-place",
+         "uniform-empty-row", "renormalise-after-softmax"],
+)  # fmt: skip
+def test_masked_softmax_mistakes_that_used_to_pass_or_were_misnamed(answer, named):
+    message = rejected(checks.check_masked_softmax, answer)
+    assert named in message
+    assert "1 problem(s)" in message
+
+
+@pytest.mark.parametrize("answer", [_masked_reference, _minus_inf_then_nan_to_num])
+def test_masked_softmax_correct_variants_accepted(answer):
+    assert checks.check_masked_softmax(answer) is True
 
 
 def test_masked_softmax_reference_accepted_and_stub_not_attempted(capsys):
