@@ -162,6 +162,13 @@ def test_every_question_has_its_chinese_text_and_rubric(q):
         assert point not in q.rubric, f"rubric_zh point of {q.id} copies the English"
 
 
+@pytest.mark.parametrize("q", [q for q in quiz.QUESTIONS if q.source.startswith("题目")],
+                         ids=lambda q: q.id)
+def test_the_articles_questions_keep_the_articles_chinese_wording(q):
+    title = json.loads((ROOT / "solutions" / f"{q.notebook}.ipynb").read_text())["cells"][0]
+    assert f"**{q.source}：** {q.text_zh}" in "".join(title["source"])
+
+
 @pytest.mark.parametrize("item", quiz.QUIZ, ids=lambda i: i.id)
 def test_every_quiz_item_has_a_chinese_prompt_and_choices(item):
     assert _is_chinese_version(item.prompt_zh, item.prompt), f"{item.id}: {item.prompt_zh!r}"
