@@ -33,10 +33,30 @@ def make_split(n_train=N_TRAIN, n_test=N_TEST, n_items=N_ITEMS, n_categories=N_C
     return data.subset(np.arange(n_train)), data.subset(np.arange(n_train, n_train + n_test))
 
 
+def train_and_score(name, train, test, head, *, epochs=EPOCHS, batch_size=BATCH_SIZE, dim=DIM,
+                    seed=0, **options):  # fmt: skip
+    """Build, train and score one model of :data:`MODELS` → ``(model, row)``; the row
+    holds the full-ranking report and ``train_seconds``. ``multi_interest`` is the
+    logQ in-batch loss with 4 interest vectors."""
+    from helpers.retrieval import metrics, towers
+
+    if name not in MODELS:
+        raise ValueError(f"model must be one of {MODELS}, got {name!r}")
+    multi = name == "multi_interest"
+    model = towers.build_two_tower(train.catalogue.item_category, train.target,
+                                   loss="in_batch_logq" if multi else name, dim=dim,
+                                   history_len=train.history.shape[1],
+                                   n_interests=4 if multi else 1, seed=seed, **options)  # fmt: skip
+    seconds = towers.fit_two_tower(model, train, epochs=epochs, batch_size=batch_size)
+    report = metrics.ranking_report(towers.user_vectors(model, test.history),
+                                    model.item_table(), test.target, head)  # fmt: skip
+    return model, {"model": name, **report, "train_seconds": round(seconds, 1)}
+
+
 def run(n_train=N_TRAIN, n_test=N_TEST, n_items=N_ITEMS, n_categories=N_CATEGORIES,
         epochs=EPOCHS, seed=0, models=MODELS, quiet=True) -> list[dict]:  # fmt: skip
     """Train and score every model; one dict per model (plus ``popularity``, ``oracle``)."""
-    from helpers.retrieval import metrics, towers
+    from helpers.retrieval import metrics
     from helpers.setup import setup_notebook
 
     setup_notebook(seed, quiet=quiet)
@@ -49,14 +69,8 @@ def run(n_train=N_TRAIN, n_test=N_TEST, n_items=N_ITEMS, n_categories=N_CATEGORI
         metrics.target_ranks(pop, test.target), test.target, head), "train_seconds": 0.0,
         **common}]  # fmt: skip
     for name in models:
-        multi = name == "multi_interest"
-        model = towers.build_two_tower(train.catalogue.item_category, train.target,
-                                       loss="in_batch_logq" if multi else name, dim=DIM,
-                                       n_interests=4 if multi else 1, seed=seed)  # fmt: skip
-        seconds = towers.fit_two_tower(model, train, epochs=epochs, batch_size=BATCH_SIZE)
-        report = metrics.ranking_report(towers.user_vectors(model, test.history),
-                                        model.item_table(), test.target, head)  # fmt: skip
-        rows.append({"model": name, **report, "train_seconds": round(seconds, 1), **common})
+        _, row = train_and_score(name, train, test, head, epochs=epochs, seed=seed)
+        rows.append({**row, **common})
     oracle = {f"recall_at_{k}": round(test.oracle_recall(k), 4) for k in (10, 50)}
     note = "expected recall of the true next-item distribution given the hidden interests"
     rows.append({"model": "oracle", **oracle, "ndcg_at_10": None, "train_seconds": 0.0,

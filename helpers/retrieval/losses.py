@@ -9,8 +9,10 @@ corrected for:
 * :func:`sampled_softmax_loss` — the positive against ``S`` sampled items shared
   by the batch. With sampling distribution ``q``, subtracting ``log q`` from each
   sampled logit makes it an unbiased estimate of the full softmax's gradient in
-  the limit (Jean et al. 2015, Bengio & Senécal 2008); with uniform ``q`` the
-  correction is a constant and drops out.
+  the limit (Jean et al. 2015, Bengio & Senécal 2008). TensorFlow's
+  ``tf.nn.sampled_softmax_loss`` subtracts the log expected count from the
+  positive's logit too; with uniform ``q`` that is the same constant in every
+  column and drops out, so uniform negatives need no correction.
 * :func:`in_batch_softmax_loss` — the other rows' positives are the negatives
   (free: their vectors are computed anyway). An item appears in a batch in
   proportion to its popularity, so without correction popular items are pushed

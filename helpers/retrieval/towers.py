@@ -192,9 +192,14 @@ def fit_two_tower(model, train, *, epochs=4, batch_size=512, verbose=0) -> float
     return time.perf_counter() - start
 
 
-def user_vectors(model, history, batch_size=2048) -> np.ndarray:
-    """The user tower alone: ``(n, time)`` → ``(n, dim)`` (or ``(n, K, dim)``)."""
-    return model.predict(np.asarray(history, dtype=np.int32), batch_size=batch_size, verbose=0)
+def user_vectors(model, history, batch_size=4096) -> np.ndarray:
+    """The user tower alone: ``(n, time)`` → ``(n, dim)`` (or ``(n, K, dim)``).
+    Called directly in batches (a few calls do not pay for ``predict``'s tracing)."""
+    history = np.asarray(history, dtype=np.int32)
+    return np.concatenate([
+        ops.convert_to_numpy(model(history[start : start + batch_size], training=False))
+        for start in range(0, len(history), batch_size)
+    ])  # fmt: skip
 
 
 def top_k(users, item_table, k=10):
