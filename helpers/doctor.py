@@ -32,7 +32,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # the same minimum versions setup_notebook() enforces (helpers.setup imports no third party)
-from helpers.setup import KERAS_MAJOR, MIN_TENSORFLOW, version_tuple
+from helpers.setup import (
+    KERAS_MAJOR,
+    MIN_TENSORFLOW,
+    other_python_hint,
+    project_venv_python,
+    version_tuple,
+)
 
 __all__ = ["CheckResult", "TensorFlowProbe", "main", "read_pins", "run_checks"]
 
@@ -92,7 +98,21 @@ def _python_cmd() -> str:
         return sys.executable
 
 
+def _venv_cmd() -> str | None:
+    """The project's .venv Python as the learner would type it, when this is another one."""
+    python = project_venv_python(REPO_ROOT)
+    if python is None:
+        return None
+    try:
+        return str(python.relative_to(Path.cwd()))
+    except ValueError:
+        return str(python)
+
+
 def fix_install() -> str:
+    venv = _venv_cmd()
+    if venv:  # .venv exists: run the check with it, never install into this other Python
+        return f"use the project's .venv: {venv} -m helpers.doctor   (or: make check-setup)"
     return f"{_python_cmd()} -m pip install -r requirements.txt   (or: make clean && make lab)"
 
 
@@ -101,6 +121,8 @@ def fix_python() -> str:
 
 
 def fix_editable() -> str:
+    if _venv_cmd():
+        return fix_install()
     return f"cd {REPO_ROOT} && {_python_cmd()} -m pip install -e .   (or: make clean && make lab)"
 
 
@@ -243,6 +265,7 @@ def check_cdnow(path: Path | None = None, pins: dict[str, str] | None = None) ->
     pins = read_pins() if pins is None else pins
     version = pins.get("lifetimes")
     install = f"{_python_cmd()} -m pip install lifetimes" + (f"=={version}" if version else "")
+    install = fix_install() if _venv_cmd() else install
 
     def body():
         try:
@@ -480,7 +503,9 @@ def run_checks(probe: TensorFlowProbe | None = None) -> list[CheckResult]:
 
 def format_results(results: list[CheckResult], seconds: float) -> str:
     width = max(len(r.name) for r in results) + 2
-    lines = [f"Set-up check for {REPO_ROOT}", ""]
+    # first, so that nobody installs into a global Python by following the fix lines
+    hint = other_python_hint(REPO_ROOT, "-m helpers.doctor")
+    lines = [f"Set-up check for {REPO_ROOT}", *([hint] if hint else []), ""]
     for result in results:
         status = "ok" if result.ok else "NOT OK"
         lines.append(f"  {status:<7}{result.name:<{width}}{result.detail}")
@@ -490,7 +515,12 @@ def format_results(results: list[CheckResult], seconds: float) -> str:
             lines.extend(f"  {'':<7}     {line}" for line in more)
     failed = sum(not r.ok for r in results)
     lines.append("")
-    if failed:
+    if failed and hint:
+        lines.append(
+            f"{failed} of {len(results)} checks NOT OK ({seconds:.1f} s) with this Python. "
+            f"Run the check with the project's .venv: {_venv_cmd()} -m helpers.doctor"
+        )
+    elif failed:
         lines.append(
             f"{failed} of {len(results)} checks NOT OK ({seconds:.1f} s). "
             "Run each fix line above, then `make check-setup` again."

@@ -395,7 +395,16 @@ def _bad_line_message(path, fmt: _Format, line_no: int, line: str) -> str:
     """Say in words what is wrong with a line that does not match ``_line_pattern``."""
     values = line.split(",")
     problem = "does not match the expected format"
-    if fmt.header is None and line_no == 1 and not re.fullmatch(_INT, values[0]):
+    other = {"\t": "tabs", ";": "semicolons", "|": "'|'", " ": "spaces"}
+    found = next((s for s in other if len(values) == 1 and line.count(s) >= 2), None)
+    if found:  # e.g. a tab-separated export: the first value then looks like "1\t2\t..."
+        problem = (
+            f"the fields are separated by {other[found]}, but {fmt.name} is comma-separated "
+            f"({','.join(fmt.fields)}); convert the file, e.g. with pandas: "
+            f"pd.read_csv(path, sep={found!r}, header=None).to_csv(new_path, header=False, "
+            "index=False)"
+        )
+    elif fmt.header is None and line_no == 1 and not re.fullmatch(_INT, values[0]):
         problem = f"{fmt.name} has no header row, but line 1 does not start with an integer"
     elif len(values) != len(fmt.fields):
         problem = (
@@ -452,18 +461,21 @@ def _build_sequences(
 
     # kept is sorted by user, then time: each user is one contiguous block of rows
     users = kept["user"].to_numpy()
-    user_ids, starts, lengths = np.unique(users, return_index=True, return_counts=True)
+    starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]])  # already sorted: no sort
+    user_ids, lengths = users[starts], np.diff(np.r_[starts, len(users)])
     time = kept["time"].to_numpy()
     gaps = np.diff(time, prepend=time[0]) * seconds_per_unit
     gaps[starts] = 0.0  # a user's first kept event has no previous event
 
-    # every kept event's (row, position): users are contiguous blocks, so no Python loop
+    # every kept event's flat index in a (users, max_len) array: users are contiguous
+    # blocks, so no Python loop; 1-D scatters are much faster than (row, column) ones
     rows = np.repeat(np.arange(len(user_ids)), lengths)
     positions = np.arange(len(users)) - starts[rows]
+    flat = rows * max_len + positions
 
     def padded(values, dtype=np.int32):
         out = np.zeros((len(user_ids), max_len), dtype=dtype)
-        out[rows, positions] = values
+        out.ravel()[flat] = values
         return out
 
     items = _frequency_ids(kept["item"].to_numpy(), max_items)
@@ -478,14 +490,15 @@ def _build_sequences(
     # encode_features' values, written only where there are events: a dense encode of
     # (users, max_len, features) costs several temporaries of the output's size
     features = np.zeros((len(user_ids), max_len, N_FEATURES), dtype=np.float32)
-    features[rows, positions, behaviors.astype(np.intp) - 1] = 1.0
+    cells = features.ravel()
+    cells[flat * N_FEATURES + behaviors.astype(np.intp) - 1] = 1.0  # one-hot, id 1 → column 0
     gaps32 = gaps.astype(np.float32)  # the same float32 steps as encode_features
-    features[rows, positions, N_BEHAVIORS - 1] = np.log1p(np.maximum(gaps32, 0)) / 10.0
+    cells[flat * N_FEATURES + N_BEHAVIORS - 1] = np.log1p(np.maximum(gaps32, 0)) / 10.0
     later = positions > 0  # a user's first event repeats nothing
     for column, ids in ((N_BEHAVIORS, items), (N_BEHAVIORS + 1, categories)):
         same = np.zeros(len(ids), dtype=bool)
         same[1:] = ids[1:] == ids[:-1]
-        features[rows, positions, column] = same & later
+        cells[flat * N_FEATURES + column] = same & later
     return BehaviorSequences(
         item_ids=item_ids,
         category_ids=category_ids,
@@ -528,11 +541,17 @@ def _user_time_order(users: np.ndarray, times: np.ndarray) -> np.ndarray:
 
 
 def _frequency_ids(values: np.ndarray, max_items: int) -> np.ndarray:
-    """Renumber ids by frequency: 2 = most frequent, ..., 1 = outside the top ``max_items``."""
-    uniques, counts = np.unique(values, return_counts=True)
-    # stable sort of the (ascending) uniques: equally frequent ids keep smaller-id-first
-    top = uniques[np.argsort(-counts, kind="stable")[:max_items]]
-    return pd.Index(top).get_indexer(values) + 2  # get_indexer gives -1 (→ 1) when not in top
+    """Renumber ids by frequency: 2 = most frequent, ..., 1 = outside the top ``max_items``.
+
+    Equally frequent ids keep smaller-id-first. Counting by hashing (``pd.factorize``)
+    instead of sorting all values: only the distinct ids are sorted.
+    """
+    codes, uniques = pd.factorize(values)
+    counts = np.bincount(codes, minlength=len(uniques))
+    top = np.lexsort((uniques, -counts))[:max_items]  # codes of the most frequent ids
+    new_id = np.ones(len(uniques), dtype=np.int32)  # 1 = rare/other
+    new_id[top] = np.arange(2, len(top) + 2, dtype=np.int32)
+    return new_id[codes]
 
 
 # --- CDNOW: a purchase log, read as a table (helpers.churn turns it into sequences) ---

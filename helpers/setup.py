@@ -4,6 +4,8 @@ import contextlib
 import os
 import platform
 import random
+import sys
+from pathlib import Path
 
 # Standard library only at import time: helpers.doctor reads these to check a laptop
 # that may not have NumPy yet.
@@ -15,6 +17,43 @@ def version_tuple(version: str) -> tuple[int, int]:
     """``"2.21.0"`` → ``(2, 21)``; ``"3"`` → ``(3, 0)``; ``"2.16rc1"`` → ``(2, 16)``."""
     major, minor = (version.split(".") + ["0"])[:2]
     return int(major), int("".join(ch for ch in minor if ch.isdigit()) or 0)
+
+
+def project_venv_python(repo_root: Path | str, prefix: str | None = None) -> Path | None:
+    """The project's ``.venv`` Python when ``repo_root/.venv`` exists and this interpreter
+    (its ``sys.prefix``, or ``prefix``) is another one; ``None`` otherwise.
+
+    For the hint "you started another Python than the project's environment": the tools
+    then name ``.venv`` instead of suggesting installs into a global interpreter.
+    """
+    venv = Path(repo_root) / ".venv"
+    if not (venv / "pyvenv.cfg").is_file():
+        return None
+    here = Path(sys.prefix if prefix is None else prefix)
+    try:
+        if here.resolve() == venv.resolve():
+            return None
+    except OSError:
+        pass
+    return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def other_python_hint(repo_root: Path | str, command: str, prefix: str | None = None) -> str:
+    """One line naming ``.venv`` when this is not the project's Python, else ``""``.
+
+    ``command`` is what to run with the right Python, e.g. ``"-m helpers.doctor"``.
+    """
+    python = project_venv_python(repo_root, prefix)
+    if python is None:
+        return ""
+    try:
+        shown = python.relative_to(Path.cwd())
+    except ValueError:
+        shown = python
+    return (
+        f"note: this is {sys.executable}, not the project's environment .venv/ "
+        f"(it exists in {Path(repo_root)}). Run: {shown} {command}"
+    )
 
 
 @contextlib.contextmanager

@@ -30,6 +30,7 @@ Usage::
 
     python -m helpers.workspace               # create or update my-work/
     python -m helpers.workspace --dry-run     # only say what would happen
+    make workspace ARGS=--dry-run             # the same through make
 
 Only the standard library is imported: this runs instantly.
 """
@@ -44,6 +45,8 @@ import sys
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from helpers.setup import other_python_hint  # standard library only
 
 __all__ = ["WorkspaceError", "WorkspaceReport", "main", "sync_workspace"]
 
@@ -233,12 +236,17 @@ def format_report(report: WorkspaceReport) -> str:
     line("copied", "would copy", report.copied, " new")
     line("copied again", "would copy again", report.restored, " you had deleted")
     line("updated", "would update", report.updated, " you had not changed")
-    line("kept", "would keep", report.kept, " you edited, untouched")
-    for beside in report.beside.values():
-        # the beside name starts with the kept file's name, so one line per file is clear
-        lines.append(f"      new version {'would go ' if dry else ''}beside it: {beside}")
-    if report.nothing_to_do:
-        lines.append("  nothing to do: no notebook changed since the last run.")
+    if report.nothing_to_do:  # one statement, whether or not you edited some copies
+        edited = len(report.kept)
+        yours = f"; the {edited} you edited stay as they are" if edited else ""
+        lines.append(f"  nothing to do: no notebook changed since the last run{yours}.")
+        for kept, beside in report.beside.items():  # written by an earlier run
+            lines.append(f"  the new version of {kept} is still beside it: {beside}")
+    else:
+        line("kept", "would keep", report.kept, " you edited, untouched")
+        for beside in report.beside.values():
+            # the beside name starts with the kept file's name, so one line per file is clear
+            lines.append(f"      new version {'would go ' if dry else ''}beside it: {beside}")
     # `make lab` opens my-work/ when it exists; another --dest needs the explicit command
     is_default = report.dest.resolve() == DEFAULT_DEST.resolve()
     opener = f"make lab   (or: jupyter lab {where})" if is_default else f"jupyter lab {where}"
@@ -273,6 +281,9 @@ def main(argv: list[str] | None = None) -> int:
     except (WorkspaceError, OSError) as error:  # no traceback: a message the learner can act on
         print(f"error: {error}", file=sys.stderr)
         return 1
+    hint = other_python_hint(REPO_ROOT, "-m helpers.workspace")
+    if hint:  # the copies work, but the notebooks must then run with .venv's Jupyter
+        print(hint + "   (or: make workspace)")
     print(format_report(report))
     return 0
 

@@ -327,3 +327,26 @@ def test_doctor_runs_here_and_every_check_is_ok():
     for line in table.values():
         assert line.split()[0] == "ok", line
     assert f"All {len(names)} checks ok" in run.stdout
+
+
+def test_a_python_other_than_the_existing_venv_is_told_to_use_it(tmp_path, monkeypatch):
+    """Run with a global Python while .venv exists: name .venv, suggest no global install."""
+    repo = tmp_path / "repo"
+    (repo / ".venv").mkdir(parents=True)
+    (repo / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    monkeypatch.setattr(doctor, "REPO_ROOT", repo)  # this interpreter is not repo/.venv
+    monkeypatch.chdir(repo)
+    venv_python = str(Path(".venv") / "bin" / "python")
+    assert doctor.fix_install().startswith(f"use the project's .venv: {venv_python} -m helpers")
+    assert "pip install" not in doctor.fix_install() + doctor.fix_editable()
+    failed = CheckResult("pandas", False, "not importable", doctor.fix_install())
+    text = doctor.format_results([check_python(), failed], 0.1)
+    lines = text.splitlines()
+    assert lines[1].startswith("note: ") and ".venv" in lines[1], text
+    assert f"Run the check with the project's .venv: {venv_python} -m helpers.doctor" in text
+
+
+def test_no_venv_hint_when_running_in_the_project_venv(monkeypatch, tmp_path):
+    monkeypatch.setattr(doctor, "REPO_ROOT", tmp_path)  # no .venv there
+    assert "pip install -r requirements.txt" in doctor.fix_install()
+    assert not doctor.format_results([check_python()], 0.1).splitlines()[1].startswith("note")

@@ -185,6 +185,14 @@ def test_taobao_bad_line_names_file_and_line(tmp_path, bad_line, message, cutoff
         load_taobao_user_behavior(path, cutoff=cutoff, chunksize=2)
 
 
+@pytest.mark.parametrize("sep, name", [("\t", "tabs"), (";", "semicolons")])
+def test_taobao_file_with_another_separator_names_it(tmp_path, sep, name):
+    path = write(tmp_path, [line.replace(",", sep) for line in TAOBAO_LINES])
+    message = error_at(path, 1) + f" the fields are separated by {name}, but Taobao"
+    with pytest.raises(ValueError, match=message):
+        load_taobao_user_behavior(path)
+
+
 def test_taobao_header_row_is_reported(tmp_path):
     path = write(tmp_path, ["user_id,item_id,category_id,behavior_type,timestamp", *TAOBAO_LINES])
     with pytest.raises(

@@ -33,3 +33,25 @@ def test_tensorflow_start_up_lines_are_silenced():
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "absl" not in run.stderr and "oneDNN" not in run.stderr
     assert "after" in run.stderr  # stderr itself still works afterwards
+
+
+def _fake_repo_with_venv(tmp_path):
+    (tmp_path / ".venv").mkdir()
+    (tmp_path / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    return tmp_path
+
+
+def test_another_python_than_the_project_venv_is_named(tmp_path):
+    repo = _fake_repo_with_venv(tmp_path)
+    python = setup.project_venv_python(repo, prefix="/usr")
+    assert python is not None and python.parent.parent == repo / ".venv"
+    hint = setup.other_python_hint(repo, "-m helpers.doctor", prefix="/usr")
+    assert hint.startswith("note: ") and ".venv" in hint and "-m helpers.doctor" in hint
+    assert sys.executable in hint
+
+
+def test_no_hint_inside_the_venv_or_without_one(tmp_path):
+    repo = _fake_repo_with_venv(tmp_path)
+    assert setup.project_venv_python(repo, prefix=str(repo / ".venv")) is None
+    assert setup.other_python_hint(repo, "-m x", prefix=str(repo / ".venv")) == ""
+    assert setup.project_venv_python(tmp_path / "no-venv-here", prefix="/usr") is None

@@ -100,6 +100,20 @@ def test_edited_copy_without_a_new_original_is_left_alone_with_nothing_beside(so
     report = sync_workspace(source, dest)
     assert report.kept == ["02_lstm.ipynb"] and report.nothing_to_do
     assert not list(dest.glob("*.updated*"))
+    text = format_report(report)  # one statement, not "kept 1 ..." then "nothing to do"
+    assert "nothing to do" in text and "1 you edited stay as they are" in text
+    assert "kept" not in text, text
+
+
+def test_a_python_other_than_the_existing_venv_gets_a_hint(source, dest, tmp_path, monkeypatch,
+                                                            capsys):
+    repo = tmp_path / "repo"
+    (repo / ".venv").mkdir(parents=True)
+    (repo / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    monkeypatch.setattr(workspace, "REPO_ROOT", repo)
+    assert main(["--source", str(source), "--dest", str(dest)]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith("note: ") and ".venv" in first and "-m helpers.workspace" in first
 
 
 def test_a_learner_edited_beside_file_is_never_clobbered(source, dest):
