@@ -9,8 +9,9 @@ per-user work) — and measures, each in a fresh process so peak memory is its o
 * :func:`helpers.loaders.load_taobao_user_behavior` with its defaults (validation, time
   cutoff, last 50 events per user, popularity-ranked ids, features).
 
-Printed per file: seconds, lines per second, peak resident memory, and the loader's
-time as a multiple of ``read_csv``'s. ``--file PATH`` measures an existing file instead
+Printed per file: seconds, lines per second, peak resident memory (VmHWM), and the
+loader's time as a multiple of ``read_csv``'s, in wall-clock and in CPU seconds (the
+process's own; steadier when the machine is busy). ``--file PATH`` measures an existing file instead
 (e.g. the real ``UserBehavior.csv``).
 """
 
@@ -45,8 +46,17 @@ else:
     from helpers.loaders import load_taobao_user_behavior
     rows = len(load_taobao_user_behavior(path))
 seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
-print(json.dumps({"seconds": seconds, "peak_bytes": peak, "rows": rows}))
+# VmHWM: this process's own peak. ru_maxrss would also count the parent's memory at
+# fork time (Linux keeps it across exec), i.e. the file generator's.
+try:
+    with open("/proc/self/status") as status:
+        peak = next(int(l.split()[1]) for l in status if l.startswith("VmHWM")) * 1024
+except OSError:  # not Linux
+    scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB elsewhere
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+usage = resource.getrusage(resource.RUSAGE_SELF)  # CPU: steadier than wall time on a busy machine
+cpu = usage.ru_utime + usage.ru_stime
+print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "peak_bytes": peak, "rows": rows}))
 """
 
 
@@ -80,6 +90,9 @@ def run(files, quiet=False) -> list[dict]:
             "loader_peak_gb": round(loader["peak_bytes"] / 1e9, 2),
             "loader_lines_per_second": round(lines / loader["seconds"]),
             "loader_over_read_csv": round(loader["seconds"] / pandas["seconds"], 2),
+            "read_csv_cpu_seconds": round(pandas["cpu_seconds"], 2),
+            "loader_cpu_seconds": round(loader["cpu_seconds"], 2),
+            "loader_over_read_csv_cpu": round(loader["cpu_seconds"] / pandas["cpu_seconds"], 2),
             "sequences": loader["rows"],
         }
         results.append(row)
@@ -139,7 +152,9 @@ def main(argv=None):
             f"  loader           {row['loader_seconds']:7.2f} s  "
             f"peak {row['loader_peak_gb']:.2f} GB  "
             f"{row['loader_lines_per_second']:,} lines/s  = "
-            f"{row['loader_over_read_csv']}x read_csv"
+            f"{row['loader_over_read_csv']}x read_csv\n"
+            f"  CPU seconds      read_csv {row['read_csv_cpu_seconds']}, loader "
+            f"{row['loader_cpu_seconds']} = {row['loader_over_read_csv_cpu']}x"
         )
     print(f"Machine: {platform.machine()}, {os.cpu_count()} CPU cores, "
           f"Python {platform.python_version()}")
