@@ -43,6 +43,7 @@ from helpers.feedback import not_attempted, report
 
 __all__ = [
     "ANSWER_KEY",
+    "ARTICLE_SOURCES",
     "BANK_DIR",
     "DIFFICULTIES",
     "KINDS",
@@ -71,6 +72,7 @@ __all__ = [
 
 DIFFICULTIES = ("warm-up", "core", "deep")
 KINDS = ("concept", "coding", "design")
+ARTICLE_SOURCES = ("题目", "§")  # how a question's source names the article's own questions
 LANGS = ("en", "zh")  # the language switch of every show_* function
 BANK_DIR = Path(__file__).with_name("question_bank")
 _DIFFICULTY_ZH = {"warm-up": "热身", "core": "核心", "deep": "深入"}
@@ -88,7 +90,7 @@ class Question:
     kind: str  # one of KINDS
     notebook: str  # the notebook that answers it, e.g. "04_lstm_classifier"
     rubric: tuple[str, ...]  # the points a strong answer contains
-    source: str = ""  # where the article poses it ("题目 4"), empty for follow-ups
+    source: str = ""  # the article's "题目 4" / "§4", or the paper or code it comes from, or ""
     text_zh: str = ""  # the question as a Chinese interviewer asks it
     rubric_zh: tuple[str, ...] = ()  # the rubric in Chinese
 
@@ -361,13 +363,16 @@ def show_question(question_id: str, lang: str = "en") -> None:
     """Print one question, without its rubric (``lang="zh"``: in Chinese)."""
     zh = _check_lang(lang) == "zh"
     q = question(question_id)
+    article = q.source.startswith(ARTICLE_SOURCES)
     if zh:
-        source = f"，原文{q.source}" if q.source else ""
+        source = f"，原文{q.source}" if article else (f"，出处：{q.source}" if q.source else "")
         print(f"[{q.id}] {_DIFFICULTY_ZH[q.difficulty]}，{_KIND_ZH[q.kind]}{source} — "
               f"答案见 {q.notebook}")
         print(q.text_zh)
         return
-    source = f", {q.source} of the article" if q.source else ""
+    source = f", {q.source} of the article" if article else (
+        f", after {q.source}" if q.source else ""
+    )
     print(f"[{q.id}] {q.difficulty}, {q.kind}{source} — answered in {q.notebook}")
     print(q.text)
 

@@ -60,7 +60,8 @@ def test_every_question_is_complete(q):
 
 
 def test_the_articles_questions_are_all_in_the_bank():
-    sources = {q.source: q.notebook for q in quiz.QUESTIONS if q.source}
+    article = [q for q in quiz.QUESTIONS if q.source.startswith(quiz.ARTICLE_SOURCES)]
+    sources = {q.source: q.notebook for q in article}
     assert sources == {
         "§1": "00_start_here",
         "题目 1": "01_challenges",
@@ -70,13 +71,14 @@ def test_the_articles_questions_are_all_in_the_bank():
         "题目 5": "05_attention_layer",
         "§4": "06_full_model",
     }
-    coding = {q.source for q in quiz.QUESTIONS if q.source and q.kind == "coding"}
+    coding = {q.source for q in article if q.kind == "coding"}
     assert coding == {"题目 4", "题目 5", "§4"}
 
 
 @pytest.mark.parametrize("notebook", [n for n in EXPECTED_NOTEBOOKS if n != "09_mock_interview"])
 def test_every_notebook_contributes_follow_ups(notebook):
-    follow_ups = [q for q in quiz.QUESTIONS if q.notebook == notebook and not q.source]
+    follow_ups = [q for q in quiz.QUESTIONS if q.notebook == notebook
+                  and not q.source.startswith(quiz.ARTICLE_SOURCES)]
     assert follow_ups, f"no follow-up question answered by {notebook}"
 
 
@@ -127,6 +129,16 @@ def test_show_question_and_rubric(capsys):
         quiz.show_rubric("nope")
 
 
+def test_show_question_names_a_paper_source_as_such(capsys, monkeypatch):
+    paper = quiz.Question("x-1", "Why?", "core", "concept", "03_attention", ("a point.",),
+                          "Zhou et al., KDD 2018", "为什么？", ("要点。",))
+    monkeypatch.setitem(quiz._BY_ID, "x-1", paper)
+    quiz.show_question("x-1")
+    assert "after Zhou et al., KDD 2018" in capsys.readouterr().out
+    quiz.show_question("x-1", lang="zh")
+    assert "出处：Zhou et al., KDD 2018" in capsys.readouterr().out
+
+
 def test_rubric_markdown_folds_every_rubric():
     text = quiz.rubric_markdown(notebook="03_attention")
     selected = [q for q in quiz.QUESTIONS if q.notebook == "03_attention"]
@@ -162,7 +174,7 @@ def test_every_question_has_its_chinese_text_and_rubric(q):
         assert point not in q.rubric, f"rubric_zh point of {q.id} copies the English"
 
 
-@pytest.mark.parametrize("q", [q for q in quiz.QUESTIONS if q.source.startswith("题目")],
+@pytest.mark.parametrize("q", [q for q in quiz.QUESTIONS if q.source.startswith("题目 ")],
                          ids=lambda q: q.id)
 def test_the_articles_questions_keep_the_articles_chinese_wording(q):
     title = json.loads((ROOT / "solutions" / f"{q.notebook}.ipynb").read_text())["cells"][0]
