@@ -1,4 +1,4 @@
-# make lab   — set up .venv (first time, or when requirements change) and open JupyterLab
+# make lab   — set up .venv (first time, or when requirements change) and open JupyterLab on my-work/
 # make test  — same set-up, then the whole test suite (unit tests + every notebook under nbval)
 # make workspace / check-setup / html — personal copy of the notebooks, laptop check, HTML edition
 # Options: make lab LAB_ARGS="--port 9999 --no-browser"   (extra JupyterLab options)
@@ -33,12 +33,13 @@ $(KERNEL_CONFIG): | $(STAMP)
 	  'logging.getLogger("IPKernelApp").addFilter(lambda r: "over TCP without encryption" not in r.getMessage())' \
 	  > $@
 
-# Opens your workspace (my-work/, made by `make workspace`) when it exists. As root
-# (containers, cloud VMs) JupyterLab refuses to start without --allow-root.
+# Opens your workspace my-work/ (made by `make workspace` the first time: you work there,
+# never in the generated notebooks/). As root (containers, cloud VMs) JupyterLab refuses
+# to start without --allow-root.
 lab: $(SETUP)
-	@if [ -d my-work ]; then dir=my-work/; else dir=notebooks/; fi; \
-	  if [ "$$(id -u)" = 0 ]; then root=--allow-root; else root=; fi; \
-	  echo "Opening $$dir"; $(VENV)/bin/jupyter lab $$root $(LAB_ARGS) $$dir
+	@if [ ! -d my-work ]; then $(PY) -m helpers.workspace; fi
+	@if [ "$$(id -u)" = 0 ]; then root=--allow-root; else root=; fi; \
+	  echo "Opening my-work/"; $(VENV)/bin/jupyter lab $$root $(LAB_ARGS) my-work/
 
 workspace: $(SETUP)
 	$(PY) -m helpers.workspace $(ARGS)
