@@ -179,10 +179,14 @@ def _padding_gap(predict, sequence, time):
 def check_lstm_classifier(build_fn):
     """Check a question-4 answer: ``build_fn(timesteps, n_features)`` → compiled model.
 
-    Probes: builds for two shapes (one with timesteps != n_features), no
-    deprecated ``input_shape=``, tanh LSTM activations, sigmoid (None, 1)
-    output, binary cross-entropy, AUC metrics, zero padding masked (the
-    prediction must not depend on where the padding is), one training step.
+    Probes: builds for two shapes (one with timesteps != n_features; swapped
+    dimensions named), no deprecated ``input_shape=``, tanh LSTM activations and
+    sigmoid gates, a stack of LSTMs that passes sequences on, sigmoid (None, 1)
+    output (not softmax, not one prediction per step from return_sequences=True),
+    binary cross-entropy (not categorical, not from_logits after a sigmoid), AUC
+    metrics, zero padding masked (Masking with mask_value=0.0, its mask reaching
+    the LSTM: the prediction must not depend on where the padding is), one
+    training step.
     """
 
     def body(mistakes):
@@ -309,9 +313,13 @@ def check_attention_layer(layer_cls):
     """Check a question-5 answer: an attention-pooling layer class.
 
     Probes: constructible with no arguments; (batch, time, features) →
-    (batch, features) for time != features and time == features; identical
-    steps pool to that step (weights sum to 1 over *time*); padding masked via
-    a Keras mask; no mask passed on; JSON-serializable config; save/load.
+    (batch, features) for time != features and time == features; the same layer
+    on another length and with time=None (no weight shaped by the build-time
+    length); identical steps pool to that step (weights sum to 1 over *time*);
+    with random weights the output is not the plain mean (the weights depend on
+    the scores); padding masked via a Keras mask, and a fully masked row gives a
+    finite output that no padding value changes; no mask passed on;
+    JSON-serializable config; save/load.
     """
 
     def body(mistakes):
@@ -530,9 +538,12 @@ def check_full_model(build_fn):
     The model must take integer id sequences — either one input (item ids) or
     two (item ids, behavior ids; matched by the names ``item_ids`` /
     ``behavior_ids`` or else by position) — with 0 as masked padding. Probes:
-    integer inputs, an LSTM and an attention layer, sigmoid (None, 1) output,
-    compile settings, padding position does not change a prediction,
-    save/load round trip.
+    integer inputs, an LSTM (tanh) and an attention layer fed a sequence
+    (return_sequences=True), Embedding input_dim large enough for the largest
+    ids, sigmoid (None, 1) output, compile settings, padding position does not
+    change a prediction (when it does: no mask_zero, a mask lost on the way to
+    the attention layer, or an attention layer that ignores it), save/load
+    round trip.
     """
 
     def body(mistakes):
@@ -667,7 +678,9 @@ def check_masked_softmax(fn):
     """Check ``fn(scores, mask) -> weights``, all ``(batch, time)``, the NumPy
     masked softmax of notebook 03: a softmax over time on the ``True`` steps,
     exactly 0 on the ``False`` steps, zeros for a row with no real step, no
-    overflow for large scores."""
+    overflow for large scores, one max shift per row, the caller's scores left
+    unchanged. Named on sight: scores * mask, an inverted mask, reductions
+    without keepdims."""
     from helpers.scratch import softmax
 
     scores = np.array([[1.0, 2.0, 3.0, 0.5], [0.0, -1.0, 9.0, 9.0], [2.0, 1.0, 0.0, 0.0]])

@@ -46,6 +46,10 @@ class AttentionLayer(keras.layers.Layer):
     weights ``(batch, time)``, summing to 1 over unmasked steps and exactly 0
     on masked ones (all 0 for a fully masked row, whose context is then 0).
 
+    Mixed precision (``dtype="mixed_float16"``): the weights stay float32 and are
+    cast to float16 for the computation; context and weights come out float16
+    (a fully masked row still gives zeros, not NaN).
+
     Weights (names match ``helpers.scratch.attention_pooling``):
         additive: ``W`` ``(features, units)``, ``b`` ``(units,)``, ``v`` ``(units, 1)``;
         linear: ``w`` ``(features, 1)``.
