@@ -14,6 +14,9 @@ trained model on the original and on the perturbed sessions:
 * :func:`without_mask` — a copy of a trained id model that ignores padding masks
   (to measure what masking buys).
 
+And one remedy for the cost of padding (challenge 4): :func:`length_buckets`
+batches sessions of similar length, each batch cut to its longest session.
+
 Labels (and ``true_prob``) are carried over unchanged: they describe the
 *original* sessions, which is what "score the model on perturbed inputs" means.
 """
@@ -25,7 +28,10 @@ import numpy as np
 from helpers.data import LOGIT_INTERCEPT, LOGIT_WEIGHTS, purchase_probability
 from helpers.sequences import BEHAVIOR_ID, BehaviorSequences, encode_features
 
-__all__ = ["keep_last", "leak_target_event", "shifted_labels", "shuffle_events", "without_mask"]
+__all__ = [
+    "keep_last", "leak_target_event", "length_buckets", "shifted_labels", "shuffle_events",
+    "without_mask",
+]  # fmt: skip
 
 _ID_FIELDS = ("item_ids", "category_ids", "behavior_ids")
 
@@ -159,3 +165,54 @@ def without_mask(model):
         if isinstance(x, (tuple, list)):  # the attention layer returns (context, weights)
             x = x[0]
     return keras.Model(inputs, x, name=f"{model.name}_unmasked")
+
+
+def length_buckets(data: BehaviorSequences, batch_size: int = 256, *, x="ids", seed: int = 0):
+    """Training batches of sessions of similar length, each cut to its longest session.
+
+    A ``keras.utils.PyDataset`` for ``model.fit``: the sessions are sorted by
+    length and cut into batches of ``batch_size`` (so a batch holds sessions of
+    about the same length), every batch is trimmed to its longest session, and
+    the order of the batches is reshuffled every epoch (``seed``: same seed,
+    same order). With right-padded, masked inputs trimming trailing padding
+    changes no prediction; it only skips steps that are padding in every
+    session of the batch: on the simulator (59 % padding) an epoch costs about
+    half as much.
+
+    ``x``: ``"ids"`` gives ``{"item_ids", "behavior_ids"}`` ``(batch, T)`` int
+    (the inputs of ``build_lstm_attention_model``), ``"features"`` gives
+    ``features`` ``(batch, T, n_features)`` float. Labels ``(batch,)`` float32.
+    """
+    import keras
+
+    if x not in ("ids", "features"):
+        raise ValueError(f"x must be 'ids' or 'features', got {x!r}")
+    if int(batch_size) < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if data.labels is None or len(data) == 0:
+        raise ValueError("length_buckets needs a non-empty BehaviorSequences with labels")
+
+    class LengthBuckets(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            by_length = np.argsort(data.lengths, kind="stable")
+            self.batches = np.array_split(by_length, -(-len(data) // int(batch_size)))
+            self.rng = np.random.default_rng(seed)
+            self.order = self.rng.permutation(len(self.batches))
+
+        def __len__(self):
+            return len(self.batches)
+
+        def __getitem__(self, index):
+            rows = self.batches[self.order[index]]
+            width = int(data.lengths[rows].max())
+            if x == "ids":
+                inputs = {k: v[rows, :width] for k, v in data.inputs().items()}
+            else:
+                inputs = data.features[rows, :width]
+            return inputs, data.labels[rows].astype(np.float32)
+
+        def on_epoch_end(self):
+            self.order = self.rng.permutation(len(self.batches))
+
+    return LengthBuckets()

@@ -30,6 +30,20 @@ def softmax(x, axis=-1, mask=None):
     return e / np.maximum(np.sum(e, axis=axis, keepdims=True), np.finfo(float).tiny)
 
 
+def masked_softmax(scores, mask):
+    """Attention weights over time: ``scores`` ``(batch, time)`` float, ``mask`` ``(batch, time)``
+    bool → weights ``(batch, time)``: a softmax over the ``True`` steps of each row, exactly 0 on
+    the ``False`` steps, all zeros for a row with no ``True`` step (the reference answer of
+    notebook 03's exercise)."""
+    scores = np.asarray(scores, dtype=float)
+    if scores.ndim != 2:
+        raise ValueError(f"scores must be (batch, time), got shape {scores.shape}")
+    mask = _check_mask(mask, *scores.shape)
+    if mask is None:
+        raise ValueError("mask is required: a (batch, time) bool array, True = real step")
+    return softmax(scores, axis=1, mask=mask)
+
+
 def _check_mask(mask, batch, time):
     if mask is None:
         return None

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from helpers.scratch import attention_pooling, lstm_forward, sigmoid, softmax
+from helpers.scratch import attention_pooling, lstm_forward, masked_softmax, sigmoid, softmax
 
 BATCH, TIME, FEATURES, UNITS = 3, 7, 5, 4  # all different, so a transposed weight cannot pass
 ATOL = 1e-5
@@ -175,3 +175,29 @@ def test_attention_validation(x):
         attention_pooling(x, [np.zeros((FEATURES, 3)), np.zeros(3)])
     with pytest.raises(ValueError, match="scoring must be"):
         attention_pooling(x, [np.zeros((FEATURES, 1))], scoring="dot")
+
+
+def test_masked_softmax_is_the_answer_the_03_checker_accepts():
+    from helpers.checks import check_masked_softmax
+
+    assert check_masked_softmax(masked_softmax) is True
+
+
+def test_masked_softmax_by_hand():
+    scores = np.array([[0.0, np.log(3.0), 5.0], [1.0, 2.0, 3.0]])
+    mask = np.array([[True, True, False], [False, False, False]])
+    w = masked_softmax(scores, mask)
+    np.testing.assert_allclose(w, [[0.25, 0.75, 0.0], [0.0, 0.0, 0.0]])
+
+
+@pytest.mark.parametrize(
+    ("scores", "mask", "message"),
+    [
+        (np.zeros(4), np.ones(4, bool), "scores must be"),
+        (np.zeros((2, 4)), np.ones((4, 2), bool), "mask must have shape"),
+        (np.zeros((2, 4)), None, "mask is required"),
+    ],
+)
+def test_masked_softmax_rejects_bad_shapes(scores, mask, message):
+    with pytest.raises(ValueError, match=message):
+        masked_softmax(scores, mask)
