@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -55,3 +56,27 @@ def test_no_hint_inside_the_venv_or_without_one(tmp_path):
     assert setup.project_venv_python(repo, prefix=str(repo / ".venv")) is None
     assert setup.other_python_hint(repo, "-m x", prefix=str(repo / ".venv")) == ""
     assert setup.project_venv_python(tmp_path / "no-venv-here", prefix="/usr") is None
+
+
+def test_make_writes_a_kernel_config_that_hides_only_the_tcp_warning(tmp_path):
+    """The Makefile's venv IPython config: ipykernel's TCP warning goes, other lines stay."""
+    import logging
+    import shutil
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    config, stamp = tmp_path / "etc" / "ipython_kernel_config.py", tmp_path / "stamp"
+    stamp.touch()  # the venv counts as installed: only the config rule runs
+    repo = Path(setup.__file__).resolve().parent.parent
+    subprocess.run(["make", "-s", f"STAMP={stamp}", f"KERNEL_CONFIG={config}", str(config)],
+                   cwd=repo, check=True, capture_output=True)
+    logger = logging.getLogger("IPKernelApp")
+    before = list(logger.filters)
+    try:
+        exec(config.read_text(), {"c": None})  # as IPython loads it in the kernel
+        tcp = logger.makeRecord("IPKernelApp", logging.WARNING, __file__, 1,
+                                "Kernel is running over TCP without encryption. All ...", (), None)
+        other = logger.makeRecord("IPKernelApp", logging.WARNING, __file__, 1, "other", (), None)
+        assert not logger.filter(tcp) and logger.filter(other)
+    finally:
+        logger.filters[:] = before
