@@ -120,3 +120,57 @@ def test_without_mask_agrees_on_full_sessions_and_differs_with_padding():
         np.testing.assert_allclose(model.predict(padded, verbose=0), p_full, atol=1e-6)
         gap = np.abs(unmasked.predict(padded, verbose=0) - p_full).max()
         assert gap > 1e-4, f"{model.name}: the unmasked copy ignored padding"
+
+
+def test_length_buckets_cover_every_session_once_trimmed_to_the_longest(sim):
+    buckets = C.length_buckets(sim, batch_size=64, seed=0)
+    assert len(buckets) == -(-len(sim) // 64)
+    seen = []
+    for index in range(len(buckets)):
+        x, y = buckets[index]
+        width = x["item_ids"].shape[1]
+        # rows of this batch, found by their labels and ids (each row is unique in sim)
+        rows = [
+            int(
+                np.flatnonzero(
+                    (sim.item_ids[:, :width] == ids).all(axis=1) & (sim.lengths <= width)
+                )[0]
+            )
+            for ids in x["item_ids"]
+        ]
+        assert width == sim.lengths[rows].max()
+        assert x["behavior_ids"].shape == x["item_ids"].shape
+        np.testing.assert_array_equal(y, sim.labels[rows].astype(np.float32))
+        seen.extend(rows)
+    assert sorted(seen) == list(range(len(sim)))
+
+
+def test_length_buckets_batches_similar_lengths_and_reshuffle_per_epoch(sim):
+    buckets = C.length_buckets(sim, batch_size=100, seed=1)
+    spreads = []
+    for index in range(len(buckets)):
+        x, _ = buckets[index]
+        lengths = (x["behavior_ids"] > 0).sum(axis=1)
+        spreads.append(lengths.max() - lengths.min())
+    random_batch = sim.lengths[np.random.default_rng(0).permutation(len(sim))[:100]]
+    assert max(spreads) < random_batch.max() - random_batch.min()
+    first = [buckets[i][0]["item_ids"].shape[1] for i in range(len(buckets))]
+    buckets.on_epoch_end()
+    second = [buckets[i][0]["item_ids"].shape[1] for i in range(len(buckets))]
+    assert sorted(first) == sorted(second) and first != second
+    again = C.length_buckets(sim, batch_size=100, seed=1)
+    assert [again[i][0]["item_ids"].shape[1] for i in range(len(again))] == first
+
+
+def test_length_buckets_features(sim):
+    x, y = C.length_buckets(sim, batch_size=50, x="features")[0]
+    assert x.ndim == 3 and x.shape[0] == len(y) and x.shape[2] == sim.features.shape[2]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"x": "floats"}, "x must be"), ({"batch_size": 0}, "batch_size must be")],
+)
+def test_length_buckets_rejects_bad_arguments(sim, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        C.length_buckets(sim, **kwargs)
