@@ -317,9 +317,13 @@ def length_probabilities(min_len: int = MIN_LEN, max_len: int = MAX_LEN) -> np.n
     return probs
 
 
-def prefix_lengths(lengths: np.ndarray, fraction: float) -> np.ndarray:
-    """Events observed after ``fraction`` of each session: ``ceil(fraction * length)``, >= 1."""
-    if not 0 < fraction <= 1:
+def prefix_lengths(lengths: np.ndarray, fraction) -> np.ndarray:
+    """Events observed after ``fraction`` of each session: ``ceil(fraction * length)``, >= 1.
+
+    ``fraction``: one number, or one per session ``(n,)``.
+    """
+    fraction = np.asarray(fraction, dtype=float)
+    if not np.all((fraction > 0) & (fraction <= 1)):
         raise ValueError(f"fraction must be in (0, 1], got {fraction!r}")
     lengths = np.asarray(lengths)
     # the small epsilon keeps 0.1 * 30 = 3.0000000000000004 from rounding up to 4
@@ -374,7 +378,7 @@ def _rest_of_session_table(max_len, weights, intercept):
 def prefix_purchase_probability(
     behavior_ids: np.ndarray,
     observed: np.ndarray,
-    fraction: float,
+    fraction,
     *,
     min_len: int = MIN_LEN,
     max_len: int | None = None,
@@ -387,7 +391,8 @@ def prefix_purchase_probability(
     L that gives this prefix length (``prefix_lengths(L, fraction) == observed``),
     weighted by P(L), of the expected ``sigmoid(z)`` over every possible rest of
     the session (:func:`_rest_of_session_table`). Only the first ``observed``
-    behavior ids of each row are read. ``fraction=1`` gives ``purchase_probability``.
+    behavior ids of each row are read. ``fraction``: one number or one per row;
+    ``fraction=1`` gives ``purchase_probability``.
     """
     behavior_ids = np.asarray(behavior_ids)
     observed = np.asarray(observed)
@@ -426,10 +431,11 @@ def prefix_purchase_probability(
     return total / norm
 
 
-def take_prefix(
-    data: BehaviorSequences, fraction: float, *, min_len: int = MIN_LEN
-) -> BehaviorSequences:
+def take_prefix(data: BehaviorSequences, fraction, *, min_len: int = MIN_LEN) -> BehaviorSequences:
     """Every session cut to its first ``ceil(fraction * length)`` events (post-padded again).
+
+    ``fraction``: one number, or one per session ``(n,)`` (e.g. to train one model
+    that scores a session at any point).
 
     Labels stay those of the complete session (what is predicted); ``true_prob``
     becomes the prefix's exact P(label = 1 | prefix) under the simulator
