@@ -64,8 +64,8 @@ class _Embedder:
 
 def _head(features, hidden=(64, 32), activation="relu", name="p_click"):
     x = ops.concatenate(features, axis=-1)
-    for units in hidden:
-        x = keras.layers.Dense(units)(x)
+    for i, units in enumerate(hidden):
+        x = keras.layers.Dense(units, name=f"{name}_hidden_{i}")(x)
         x = Dice()(x) if activation == "dice" else keras.layers.Activation(activation)(x)
     return keras.layers.Dense(1, activation="sigmoid", name=name)(x)
 
@@ -79,18 +79,21 @@ def compile_click_model(model, learning_rate=5e-3):
     return model
 
 
-def build_pooling_attention_model(n_items, n_categories, dim=8, **_):
+def build_pooling_attention_model(n_items, n_categories, dim=8, interaction=False, **_):
     """The article's query-free attention pooling + candidate embedding → MLP.
 
     The history's weights do not depend on the candidate: one user vector for every
-    candidate, which the MLP must then compare with the candidate.
+    candidate, which the MLP must then compare with the candidate. ``interaction=True``
+    also feeds ``u ⊙ c`` (the product DIN's head uses): a cheap late interaction.
     """
     x = _inputs()
     emb = _Embedder(n_items, n_categories, dim)
     keys, mask, query, segment = emb(x)
     user = AttentionLayer(name="pooling_attention")(keys, mask=mask)
-    out = _head([user, query, user * query, segment])
-    return compile_click_model(keras.Model(x, out, name="pooling_attention"))
+    features = [user, query, user * query, segment] if interaction else [user, query, segment]
+    out = _head(features)
+    name = "pooling_attention_dot" if interaction else "pooling_attention"
+    return compile_click_model(keras.Model(x, out, name=name))
 
 
 def build_din_model(
@@ -101,9 +104,11 @@ def build_din_model(
     x = _inputs()
     keys, mask, query, segment = _Embedder(n_items, n_categories, dim)(x)
     attention = DINAttention(
-        attention_units, activation=activation, normalization=normalization, name="din_attention"
+        attention_units, activation=activation, normalization=normalization,
+        return_attention=True, name="din_attention",
     )
-    user = attention([query, keys], mask=[None, mask])
+    # weights kept as the layer's second output: attention_weights_model reads them
+    user, _ = attention([query, keys], mask=[None, mask])
     if normalization == "none":
         # the paper's plain weighted sum, divided by the number of real events for scale:
         # unlike a softmax or a LayerNorm, this keeps *how much* of the history matches
@@ -171,19 +176,31 @@ def build_esmm_model(n_items, n_categories, dim=8, **_):
             [query, keys], mask=[None, mask]
         )
         towers[task] = _head([user, query, user * query, segment], name=f"p_{task}")
-    cvr_model_output = towers["cvr"]
     ctr = keras.layers.Identity(name="ctr")(towers["ctr"])
-    ctcvr = keras.layers.Identity(name="ctcvr")(towers["ctr"] * cvr_model_output)
-    model = keras.Model(x, {"ctr": ctr, "ctcvr": ctcvr, "cvr": cvr_model_output}, name="esmm")
+    ctcvr = keras.layers.Identity(name="ctcvr")(towers["ctr"] * towers["cvr"])
+    model = keras.Model(x, {"ctr": ctr, "ctcvr": ctcvr}, name="esmm")
     model.compile(
         optimizer=keras.optimizers.Adam(3e-3),
-        loss={"ctr": "binary_crossentropy", "ctcvr": "binary_crossentropy", "cvr": None},
+        loss={"ctr": "binary_crossentropy", "ctcvr": "binary_crossentropy"},
     )
     return model
 
 
+def esmm_cvr_model(model):
+    """The pCVR tower of a model from ``build_esmm_model`` (same inputs, ``(B, 1)``)."""
+    return keras.Model(model.inputs, model.get_layer("p_cvr").output)
+
+
+def attention_weights_model(model, layer="din_attention"):
+    """A model with the same inputs that returns the DIN layer's weights ``(B, T)``."""
+    return keras.Model(model.inputs, model.get_layer(layer).output[1])
+
+
 BUILDERS = {
     "pooling_attention": build_pooling_attention_model,
+    "pooling_attention_dot": lambda *a, **k: build_pooling_attention_model(
+        *a, interaction=True, **k
+    ),
     "din": build_din_model,
     "din_softmax": lambda *a, **k: build_din_model(*a, normalization="softmax", **k),
     "din_dice": lambda *a, **k: build_din_model(*a, activation="dice", mlp_activation="dice", **k),

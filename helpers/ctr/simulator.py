@@ -5,7 +5,7 @@ Who clicks what, and why (all vectorised NumPy, same seed → same bytes)
 1. **Catalogue.** ``n_categories`` categories with Zipf popularity, each with
    ``items_per_category`` items (Zipf within the category). Item id
    ``1 + category * items_per_category + rank`` (0 = padding); category ids are
-   ``1 + category``. Each item has a quality ``q_item ~ N(0, 0.4)`` and a price
+   ``1 + category``. Each item has a quality ``q_item ~ N(0, 0.3)`` and a price
    tier ``rank % 3`` (cheap, mid, expensive).
 2. **Users.** 1–3 interest categories, drawn by category popularity; their weights
    *drift*: a Dirichlet draw at the start of the history and another at the end,
@@ -47,7 +47,7 @@ import numpy as np
 BEHAVIORS = ("pv", "fav", "cart", "buy")  # ids 1..4, 0 = padding
 BEHAVIOR_PROBS = (0.78, 0.08, 0.10, 0.04)
 BEHAVIOR_WEIGHT = np.array([0.0, 1.0, 2.0, 3.0, 4.0])  # by id; 0 = padding
-CLICK_BIAS, CLICK_SLOPE, ITEM_QUALITY_SD, SEGMENT_SLOPE = -4.0, 5.0, 0.4, 0.5
+CLICK_BIAS, CLICK_SLOPE, ITEM_QUALITY_SD, SEGMENT_SLOPE = -4.0, 5.0, 0.3, 0.5
 N_SEGMENTS = 5
 PRICE_EFFECT = np.array([0.6, 0.0, -0.8])
 CVR_BIAS, CVR_SLOPE, CVR_IMPULSE = -1.6, 3.0, -1.2
@@ -188,8 +188,8 @@ def make_ctr_dataset(
     *,
     history_len: int = 40,
     impressions_per_user: int = 6,
-    n_categories: int = 200,
-    items_per_category: int = 30,
+    n_categories: int = 100,
+    items_per_category: int = 10,
     half_life: float | None = None,
 ) -> CTRData:
     """Simulate users, histories and impressions (see the module docstring).
