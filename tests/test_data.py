@@ -234,3 +234,14 @@ def test_take_prefix_cuts_and_repads(sim):
 def test_prefix_probability_rejects_impossible_prefixes(sim):
     with pytest.raises(ValueError, match="observed"):
         D.prefix_purchase_probability(sim.behavior_ids[:2], np.array([0, 3]), 0.5)
+
+
+def test_take_prefix_with_one_fraction_per_session_matches_each_fraction(sim):
+    part = sim.subset(slice(0, 400))
+    fractions = np.where(np.arange(len(part)) % 2 == 0, 0.25, 0.75)
+    mixed = D.take_prefix(part, fractions)
+    for fraction in (0.25, 0.75):
+        rows = fractions == fraction
+        alone = D.take_prefix(part.subset(rows), fraction)
+        np.testing.assert_array_equal(mixed.behavior_ids[rows], alone.behavior_ids)
+        np.testing.assert_allclose(mixed.true_prob[rows], alone.true_prob)
