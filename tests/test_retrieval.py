@@ -433,3 +433,17 @@ def test_benchmark_json_has_every_model_and_key(capsys):
         for key in ("recall_at_10", "recall_at_50", "ndcg_at_10", "train_seconds"):
             assert key in row
         assert 0 <= row["recall_at_10"] <= row["recall_at_50"] <= 1
+
+
+def test_restart_gives_the_same_model_as_a_fresh_build():
+    from helpers.retrieval import towers
+
+    first, second = small(n=256, seed=0), small(n=256, seed=5)
+    second_targets = second.target
+    fresh = towers.build_two_tower(first.catalogue.item_category, second_targets, dim=8, seed=3)
+    towers.fit_two_tower(fresh, second, epochs=1, batch_size=64)
+    reused = towers.build_two_tower(first.catalogue.item_category, first.target, dim=8, seed=0)
+    towers.fit_two_tower(reused, first, epochs=1, batch_size=64)
+    towers.restart(reused, second_targets, seed=3)
+    towers.fit_two_tower(reused, second, epochs=1, batch_size=64)
+    np.testing.assert_allclose(reused.item_table(), fresh.item_table(), rtol=1e-5, atol=1e-6)

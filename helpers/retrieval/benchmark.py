@@ -24,11 +24,13 @@ MODELS = ("full_softmax", "sampled_softmax", "in_batch", "in_batch_logq", "bce_o
 
 
 def make_split(n_train=N_TRAIN, n_test=N_TEST, n_items=N_ITEMS, n_categories=N_CATEGORIES,
-               seed=0):  # fmt: skip
-    """The simulated catalogue and its (train, test) users."""
+               seed=0, catalogue_seed=None):  # fmt: skip
+    """The simulated catalogue and its (train, test) users; ``catalogue_seed`` (default
+    ``seed``) fixes the catalogue while ``seed`` draws other users."""
     from helpers.retrieval.simulator import make_catalogue, make_retrieval_data
 
-    catalogue = make_catalogue(n_items, n_categories, ZIPF, seed=seed)
+    catalogue_seed = seed if catalogue_seed is None else catalogue_seed
+    catalogue = make_catalogue(n_items, n_categories, ZIPF, seed=catalogue_seed)
     data = make_retrieval_data(n_train + n_test, catalogue, seed=seed)
     return data.subset(np.arange(n_train)), data.subset(np.arange(n_train, n_train + n_test))
 

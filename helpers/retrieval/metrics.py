@@ -28,6 +28,16 @@ def target_ranks(scores, targets) -> np.ndarray:
     return 1 + others
 
 
+def full_ranks(users, item_table, targets, chunk=1000) -> np.ndarray:
+    """Rank of each target among all items (1 = best), scored in chunks of users so the
+    ``(n, n_items + 1)`` score matrix never sits in memory at once."""
+    return np.concatenate([
+        target_ranks(item_scores(users[start : start + chunk], item_table),
+                     targets[start : start + chunk])
+        for start in range(0, len(targets), chunk)
+    ])  # fmt: skip
+
+
 def ranking_report(users, item_table, targets, head_items=None, ks=(10, 50),
                    chunk=1000) -> dict:  # fmt: skip
     """Recall@K, NDCG@10 by full ranking, in chunks of users (scores never all in memory).

@@ -71,11 +71,16 @@ class TwoTower(keras.Model):
         if np.shape(log_q) != item_category.shape:
             raise ValueError(f"log_q must be shaped like item_category {item_category.shape}, "
                              f"got {np.shape(log_q)}")  # fmt: skip
+        self.options = dict(loss=loss, dim=dim, history_len=history_len, n_interests=n_interests,
+                            n_negatives=n_negatives, n_hard=n_hard)  # for restart()
         self.loss_name, self.dim, self.n_interests = loss, dim, n_interests
         self.n_items = len(item_category) - 1
         self.n_negatives, self.n_hard = n_negatives, n_hard
         self.item_category = ops.convert_to_tensor(item_category)
-        self.log_q = ops.convert_to_tensor(np.asarray(log_q, dtype=np.float32))
+        # a (non-trainable) variable, not a constant: restart() re-estimates it on new data
+        # without retracing the training step
+        self.log_q = self.add_weight(shape=item_category.shape, trainable=False, name="log_q",
+                                     initializer=keras.initializers.Constant(log_q))  # fmt: skip
         # same-category candidates for hard negatives: (n_categories, largest category)
         n_categories = int(item_category[1:].max()) + 1
         members = [np.flatnonzero(item_category == c) for c in range(n_categories)]
@@ -180,6 +185,21 @@ def build_two_tower(item_category, train_targets, *, loss="in_batch_logq", dim=3
                      seed=seed, **options)  # fmt: skip
     model.compile(optimizer=keras.optimizers.Adam(learning_rate))
     model(np.ones((1, history_len), dtype=np.int32))  # build the weights
+    return model
+
+
+def restart(model, train_targets, seed) -> TwoTower:
+    """Give ``model`` fresh weights (initialised with ``seed``), a fresh optimizer state
+    and the log q of ``train_targets``, keeping its traced training step: training the
+    same architecture again (another seed, another sample of users from the same
+    catalogue) then skips the costly first-step tracing. Returns ``model``."""
+    twin = build_two_tower(ops.convert_to_numpy(model.item_category), train_targets,
+                           seed=seed, **model.options)  # fmt: skip
+    model.set_weights(twin.get_weights())
+    for variable in model.optimizer.variables:  # step count and Adam's moments, not the rate
+        if "learning_rate" not in variable.path:
+            variable.assign(ops.zeros_like(variable))
+    model.seed_generator.state.assign(twin.seed_generator.state)
     return model
 
 
