@@ -237,8 +237,11 @@ def item_scores(users, item_table) -> np.ndarray:
     """``(n, n_items + 1)`` scores; padding (column 0) gets −inf. Multi-interest users
     ``(n, K, dim)`` score each item with their best-matching interest."""
     users = np.asarray(users, dtype=np.float32)
-    scores = users @ np.asarray(item_table, dtype=np.float32).T
-    if scores.ndim == 3:
-        scores = scores.max(axis=1)
+    table = np.asarray(item_table, dtype=np.float32)
+    if users.ndim == 3:  # one 2-D product (BLAS), then the best interest per item
+        n, k, dim = users.shape
+        scores = (users.reshape(n * k, dim) @ table.T).reshape(n, k, -1).max(axis=1)
+    else:
+        scores = users @ table.T
     scores[:, 0] = -np.inf
     return scores
