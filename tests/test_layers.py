@@ -258,9 +258,9 @@ def test_model_under_mixed_float16_policy_trains_and_reloads(tmp_path):
 
 
 # ---- the other custom layers in helpers under the same harness ----------------------------
-# Notebooks 10 (CTR) and 11 (retrieval) define their own layers. Everything but the mixed
-# precision check passes; the mixed_float16 failures are marked xfail(strict=True) with the
-# exact failure, so fixing a layer turns its xfail into a failure that says "remove the mark".
+# The CTR, retrieval and engineering notebooks define their own layers. Everything but the
+# mixed precision check passes; the mixed_float16 failures are marked xfail(strict=True) with
+# the exact failure, so fixing a layer turns its xfail into a failure: remove the mark then.
 
 
 def harness():
@@ -276,6 +276,10 @@ def _ctr():
 
 def _multi_interest():
     return pytest.importorskip("helpers.retrieval.multi_interest")
+
+
+def _engineering():
+    return pytest.importorskip("helpers.engineering")
 
 
 def _augru_rnn(units=4, mode="augru", dtype=None, **kwargs):
@@ -336,6 +340,38 @@ OTHER_LAYERS = {
         "ops.cast(self.w1, self.compute_dtype) (as helpers.layers.AttentionLayer does). Also "
         "its mask fill -1e9 overflows float16 to -inf (NaN for a fully masked row)",
     ),
+    "PositionEncoding": (
+        lambda: _engineering().PositionEncoding, {"max_len": 6, "dim": 8},
+        {"input_shape": (2, 5), "input_dtype": "int32", "expected_output_shape": (2, 5, 8)},
+        None,
+    ),
+    "PositionEncoding-sinusoidal": (
+        lambda: _engineering().PositionEncoding, {"mode": "sinusoidal", "max_len": 6, "dim": 8},
+        {"input_shape": (2, 5), "input_dtype": "int32", "expected_output_shape": (2, 5, 8)},
+        "helpers/engineering.py:122 PositionEncoding.call: `concatenate(halves) * real` raises "
+        "InvalidArgumentError (Mul: float32 times half): the sinusoidal tables are float32 "
+        "constants; cast them with ops.cast(table, self.compute_dtype)",
+    ),
+    "SelfAttention": (
+        lambda: _engineering().SelfAttention, {"num_heads": 2},
+        {"input_shape": (2, 5, 4), "expected_output_shape": (2, 5, 4), "supports_masking": True},
+        "helpers/engineering.py SelfAttention.call: 'expected output dtype float32, got "
+        "float16' — compute_output_spec traces call outside the autocast scope, so float16 "
+        "inputs times the float32 w_q/w_k/w_v/w_o give float32; cast them with "
+        "ops.cast(w, self.compute_dtype). Also its mask fill -1e9 overflows float16 to -inf",
+    ),
+    "EncoderBlock": (
+        lambda: _engineering().EncoderBlock, {},
+        {"input_shape": (2, 5, 4), "expected_output_shape": (2, 5, 4), "supports_masking": True},
+        "helpers/engineering.py:265 EncoderBlock._sublayer: `x + f(x)` raises "
+        "InvalidArgumentError (AddV2: half plus float32): " + SUBLAYER_DTYPE
+        + " (SelfAttention, Dense ff1/ff2, the norms)",
+    ),
+    "EncoderBlock-pre-batch": (
+        lambda: _engineering().EncoderBlock, {"norm": "batch", "norm_position": "pre"},
+        {"input_shape": (2, 5, 4), "expected_output_shape": (2, 5, 4)},
+        "helpers/engineering.py:264, as EncoderBlock",
+    ),
 }  # fmt: skip
 
 
@@ -372,6 +408,9 @@ HARNESSED = {  # layers run through run_layer_test above
     "helpers.ctr.layers.AttentionGRUCell",
     "helpers.ctr.layers.AuxiliaryInterestLoss",
     "helpers.retrieval.multi_interest.MultiInterestPooling",
+    "helpers.engineering.PositionEncoding",
+    "helpers.engineering.SelfAttention",
+    "helpers.engineering.EncoderBlock",
 }
 
 
