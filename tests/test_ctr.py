@@ -1,4 +1,4 @@
-"""helpers.ctr: the simulator's known probabilities, SIM's search, the layers, serving, benchmark."""
+"""helpers.ctr: the simulator's known probabilities, SIM search, layers, serving, benchmark."""
 
 import json
 

@@ -46,7 +46,7 @@ def din_parts(model):
 
 def _keys(w, history):
     items, cats, behaviors = history
-    T = len(items)
+    T = items.shape[-1]
     ages = age_buckets(np.arange(T - 1, -1, -1))
     keys = np.concatenate([w["item"][items], w["cat"][cats]], -1)
     return keys + w["behavior"][behaviors] + w["age"][ages], items != 0
