@@ -57,7 +57,8 @@ def inference_ms(model, x, repeats=3):
     return round(1000 * best, 1)
 
 
-def run(n_users=30_000, long_users=8_000, long_history=500, epochs=3, seed=0, quiet=True):
+def run(n_users=30_000, long_users=8_000, long_history=500, epochs=3, seed=0, quiet=True,
+        batch_size=256):
     from helpers.ctr import models as M
     from helpers.ctr.simulator import make_ctr_dataset
     from helpers.setup import setup_notebook
@@ -71,7 +72,9 @@ def run(n_users=30_000, long_users=8_000, long_history=500, epochs=3, seed=0, qu
         x_train = M.model_inputs(train, negatives_seed=neg)
         x_test = M.model_inputs(test, negatives_seed=neg)
         model = M.BUILDERS[name](data.n_items, data.n_categories, history_len=40)
-        seconds = M.train(model, x_train, train.click, epochs=epochs, seed=seed)
+        seconds = M.train(
+            model, x_train, train.click, epochs=epochs, batch_size=batch_size, seed=seed
+        )
         probs = M.predict(model, x_test)
         rows.append({**_row(name, test, probs, seconds, model, seed,
                             inference_ms(model, x_test)), "data": "short"})
@@ -88,7 +91,9 @@ def run(n_users=30_000, long_users=8_000, long_history=500, epochs=3, seed=0, qu
         start = time.perf_counter()
         x_train = inputs(train)  # SIM's search is part of its cost
         search = time.perf_counter() - start
-        seconds = M.train(model, x_train, train.click, epochs=epochs, seed=seed) + search
+        seconds = search + M.train(
+            model, x_train, train.click, epochs=epochs, batch_size=batch_size, seed=seed
+        )
         x_test = inputs(test)
         probs = M.predict(model, x_test)
         rows.append({**_row(name, test, probs, seconds, model, seed,
@@ -124,12 +129,14 @@ def main(argv=None):
     parser.add_argument("--long-users", type=int, default=8_000)
     parser.add_argument("--long-history", type=int, default=500)
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     args = parser.parse_args(argv)
     start = time.perf_counter()
     rows = []
     for seed in args.seeds:
-        rows += run(args.n_users, args.long_users, args.long_history, args.epochs, seed)
+        rows += run(args.n_users, args.long_users, args.long_history, args.epochs, seed,
+                    batch_size=args.batch_size)
     if args.json:
         print(json.dumps(rows, indent=2))
         return
