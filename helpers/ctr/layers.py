@@ -242,6 +242,7 @@ class AuxiliaryInterestLoss(keras.layers.Layer):
         super().__init__(**kwargs)
         self.weight = float(weight)
         self.hidden_units = int(hidden_units)
+        self.supports_masking = True  # the states' mask passes through unchanged
         self.hidden = keras.layers.Dense(self.hidden_units, activation="sigmoid", name="aux_1")
         self.out = keras.layers.Dense(1, name="aux_out")
 
@@ -264,6 +265,9 @@ class AuxiliaryInterestLoss(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape[0]
+
+    def compute_mask(self, inputs, mask=None):
+        return mask[0] if isinstance(mask, (list, tuple)) else mask
 
     def get_config(self):
         return {**super().get_config(), "weight": self.weight, "hidden_units": self.hidden_units}
