@@ -84,3 +84,22 @@ def test_recalibrate_keeps_the_order_and_refuses_bad_rates():
             recalibrate(q, bad)
     with pytest.raises(ValueError, match="probabilities"):
         recalibrate([1.2], 0.5)
+
+
+def test_question_bank_numeric_answers_recomputed():
+    import json
+    from pathlib import Path
+
+    bank = Path(__file__).resolve().parent.parent / "helpers" / "question_bank"
+    quiz = {}
+    for name in ("10_target_attention_ctr", "11_ctr_training_and_serving"):
+        doc = json.loads((bank / f"{name}.json").read_text(encoding="utf-8"))
+        quiz.update({item["id"]: item for item in doc["quiz"]})
+    y = np.array([1, 0, 0, 1, 0, 1, 0, 0, 0])
+    s = np.array([0.9, 0.5, 0.7, 0.2, 0.6, 0.8, 0.1, 0.3, 0.4])
+    g = np.array(["A"] * 3 + ["B"] * 4 + ["C"] * 2)
+    assert quiz["10-q1"]["answer"] == pytest.approx(brute_gauc(y, s, g), abs=1e-12)
+    assert quiz["10-q1"]["answer"] == pytest.approx(gauc(y, s, g), abs=1e-12)
+    assert quiz["10-q3"]["answer"] == 1000 / 50
+    assert quiz["11-q1"]["answer"] == pytest.approx(float(recalibrate([0.5], 0.1)[0]))
+    assert quiz["11-q2"]["answer"] == pytest.approx(0.05 * 0.2)
