@@ -227,7 +227,10 @@ def build_sasrec_model(
     its own ``(dim, n_items)`` matrix. Neither has a per-item bias.
 
     Compiled with ``SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)``:
-    padding targets (0) add nothing to the loss.
+    padding targets (0) add nothing to the loss. That full-softmax cross-entropy over all
+    items is *not* the original SASRec objective (binary cross-entropy with one sampled
+    negative item per position); it is the later, stronger variant (Klenitskiy & Vasilev
+    2023; Petrov & Macdonald 2023, gSASRec), affordable with a small catalogue.
     """
     _check_options(dim, num_heads, num_blocks, max_len, dropout)
     item_ids = keras.Input((None,), dtype="int32", name="item_ids")
@@ -512,3 +515,41 @@ def _explain_attention_crash(fn, crash, q, k, v):
         return (f"{crash}. Dividing (..., Tq, Tk) by a sum shaped (..., Tq) does not "
                 "broadcast: keep the summed axis, sum(axis=-1, keepdims=True).")
     return str(crash)
+
+
+# --- several seeds of one architecture, traced once ----------------------------------
+
+
+def fit_best_over_seeds(build, x, y, validation_data, seeds, predict_x, *, epochs, batch_size):
+    """Train ``build()`` once per seed, keep each run's best validation epoch, predict.
+
+    The seed sets the initial weights, the dropout masks and the shuffling
+    (``keras.utils.set_random_seed``). The model is built and compiled once: for each
+    later seed a fresh ``build()`` only supplies its initial weights, which are copied
+    into the first model and its Adam moments reset, so TensorFlow traces the training
+    step once instead of once per seed (on a CPU the tracing costs as much as a few
+    epochs of these small models). Each run is the same as training a new model with
+    that seed, apart from the random streams' order.
+
+    Returns ``({seed: (probabilities of predict_x (n,), seconds of training)}, model)``,
+    the model holding the last seed's best weights.
+    """
+    from helpers.training import fit_best
+
+    model, runs = None, {}
+    for seed in seeds:
+        keras.utils.set_random_seed(seed)
+        fresh = build()
+        if model is None:
+            model = fresh
+        else:
+            model.set_weights(fresh.get_weights())
+            for variable in model.optimizer.variables:  # iterations and moments back to 0
+                if not variable.path.endswith("learning_rate"):
+                    variable.assign(np.zeros(variable.shape, variable.dtype))
+            keras.utils.set_random_seed(seed)
+        _, _, seconds = fit_best(model, x, y, validation_data, epochs=epochs,
+                                 batch_size=batch_size)  # fmt: skip
+        runs[seed] = (model.predict(predict_x, batch_size=2048, verbose=0)[:, 0], seconds)
+    return runs, model
+

@@ -415,3 +415,18 @@ def test_checker_says_not_attempted(capsys):
 
     assert tr.check_scaled_dot_product_attention(stub) is False
     assert "not attempted yet" in capsys.readouterr().out
+
+
+def test_fit_best_over_seeds_same_seed_same_run(small_data):
+    def build():
+        return tr.build_bst_classifier(small_data.n_items, max_len=small_data.max_len, dim=8,
+                                       dropout=0.0)  # fmt: skip
+
+    x, y = small_data.inputs(), small_data.labels
+    once, _ = tr.fit_best_over_seeds(build, x, y, (x, y), (1,), x, epochs=2, batch_size=32)
+    twice, _ = tr.fit_best_over_seeds(build, x, y, (x, y), (2, 1), x, epochs=2, batch_size=32)
+    # seed 1 after seed 2's run on the same traced model = seed 1 on a new model: the
+    # weights are re-initialised and Adam's moments and step counter reset (else the
+    # second run would continue the first)
+    np.testing.assert_allclose(twice[1][0], once[1][0], atol=1e-5)
+    assert not np.allclose(twice[2][0], once[1][0], atol=1e-3)
