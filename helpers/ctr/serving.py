@@ -93,6 +93,6 @@ def score_user_once(w, history, segment, cand_items, cand_cats):
     user_part = keys @ (W_h + W_d) + w["att_b"]  # (T, u), once per request
     query = np.concatenate([w["item"][cand_items], w["cat"][cand_cats]], -1)  # (N, d)
     cand_part = query @ (W_c - W_d)  # (N, u), once per candidate
-    pair_part = np.einsum("td,nd,du->ntu", keys, query, W_p, optimize=True)  # h ⊙ c
+    pair_part = (keys[None] * query[:, None, :]) @ W_p  # h ⊙ c: the only per-pair term
     pre = user_part[None] + cand_part[:, None, :] + pair_part
     return _finish(w, pre, keys, mask, query, w["segment"][segment])
