@@ -5,7 +5,7 @@ Two simulated data sets (:mod:`helpers.ctr.simulator`), split by user:
 * ``short``: 40-event histories — ``pooling_attention`` (the article's query-free
   pooling), ``din`` (paper: no softmax), ``din_softmax`` (official code), ``dien``
   (GRU + auxiliary loss + AUGRU);
-* ``long``: ``--long-history`` events (default 500) — ``din_last50`` (DIN on the most
+* ``long``: ``--long-history`` events (default 400) — ``din_last50`` (DIN on the most
   recent 50 events, the usual truncation), ``sim_hard`` (SIM: the 50 most recent events
   of the candidate's category, then DIN), with ``infer_ms_per_1000`` next to a DIN over
   the *whole* long history (the cost SIM avoids).
@@ -57,7 +57,7 @@ def inference_ms(model, x, repeats=3):
     return round(1000 * best, 1)
 
 
-def run(n_users=30_000, long_users=8_000, long_history=500, epochs=3, seed=0, quiet=True,
+def run(n_users=20_000, long_users=5_000, long_history=400, epochs=3, seed=0, quiet=True,
         batch_size=256):
     from helpers.ctr import models as M
     from helpers.ctr.simulator import make_ctr_dataset
@@ -125,9 +125,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m helpers.benchmark --task ctr",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print a JSON list")
-    parser.add_argument("--n-users", type=int, default=30_000)
-    parser.add_argument("--long-users", type=int, default=8_000)
-    parser.add_argument("--long-history", type=int, default=500)
+    parser.add_argument("--n-users", type=int, default=20_000)
+    parser.add_argument("--long-users", type=int, default=5_000)
+    parser.add_argument("--long-history", type=int, default=400)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
