@@ -273,6 +273,10 @@ class EncoderBlock(keras.layers.Layer):
             x = x * ops.expand_dims(ops.cast(mask, x.dtype), -1)
         return x
 
+    def compute_output_shape(self, input_shape):
+        # declared, so that building a functional model does not trace `call` symbolically
+        return input_shape
+
     def compute_mask(self, x, mask=None):
         return mask
 
