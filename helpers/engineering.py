@@ -115,8 +115,13 @@ class PositionEncoding(keras.layers.Layer):
 
     def call(self, ids):
         real = ops.expand_dims(ops.cast(ops.greater(ids, 0), self.compute_dtype), -1)
+        # the sinusoidal tables are float32 constants: cast to the compute dtype (mixed precision)
         halves = [
-            ops.take(table, event_positions(ids, self.max_len, from_end=side == "end"), axis=0)
+            ops.take(
+                ops.cast(table, self.compute_dtype),
+                event_positions(ids, self.max_len, from_end=side == "end"),
+                axis=0,
+            )
             for table, side in zip(self.tables, ("start", "end"), strict=True)
         ]
         return ops.concatenate(halves, axis=-1) * real
@@ -174,19 +179,26 @@ class SelfAttention(keras.layers.Layer):
         return ops.transpose(x, (0, 2, 1, 3))
 
     def call(self, x, mask=None, return_attention=False):
-        q, k, v = (self._heads(ops.matmul(x, w)) for w in (self.w_q, self.w_k, self.w_v))
+        # Under mixed_float16 the weights stay float32 and Keras' autocast scope does not
+        # cover a compute_output_spec trace: cast explicitly (no-ops in float32).
+        dtype = self.compute_dtype
+        x = ops.cast(x, dtype)
+        w_q, w_k, w_v, w_o = (ops.cast(w, dtype) for w in (self.w_q, self.w_k, self.w_v, self.w_o))
+        q, k, v = (self._heads(ops.matmul(x, w)) for w in (w_q, w_k, w_v))
         scores = ops.einsum("bhqd,bhkd->bhqk", q, k) / np.sqrt(self.key_dim)
         if mask is None:
             weights = ops.softmax(scores, axis=-1)
         else:
             real = ops.cast(mask, "bool")
             allowed = ops.logical_and(real[:, None, :, None], real[:, None, None, :])
-            scores = ops.where(allowed, scores, ops.full_like(scores, -1e9))
+            # -1e9 overflows float16 to -inf (and -inf - -inf = NaN): use its own limit
+            lowest = -6e4 if keras.backend.standardize_dtype(dtype) == "float16" else -1e9
+            scores = ops.where(allowed, scores, ops.full_like(scores, lowest))
             # all-masked rows (padding queries) would get uniform weights: zero them
             weights = ops.softmax(scores, axis=-1) * ops.cast(allowed, scores.dtype)
         context = ops.transpose(ops.einsum("bhqk,bhkd->bhqd", weights, v), (0, 2, 1, 3))
         batch, time = ops.shape(x)[0], ops.shape(x)[1]
-        output = ops.matmul(ops.reshape(context, (batch, time, -1)), self.w_o)
+        output = ops.matmul(ops.reshape(context, (batch, time, -1)), w_o)
         return (output, weights) if return_attention else output
 
     def compute_mask(self, x, mask=None):
@@ -233,18 +245,21 @@ class EncoderBlock(keras.layers.Layer):
 
     def _make_norm(self, name):
         if self.norm == "layer":
-            return keras.layers.LayerNormalization(name=name)
+            return keras.layers.LayerNormalization(name=name, dtype=self.dtype_policy)
         if self.norm in ("batch", "masked_batch"):
-            return keras.layers.BatchNormalization(name=name)
+            return keras.layers.BatchNormalization(name=name, dtype=self.dtype_policy)
         return None
 
     def build(self, input_shape):
         dim = input_shape[-1]
-        self.attention = SelfAttention(self.num_heads, self.shared_qk, name="attention")
+        policy = self.dtype_policy  # sub-layers compute in this layer's dtype (mixed precision)
+        self.attention = SelfAttention(self.num_heads, self.shared_qk, name="attention",
+                                       dtype=policy)  # fmt: skip
         self.attention.build(input_shape)
-        self.ff1 = keras.layers.Dense(self.ff_dim or 2 * dim, activation="relu", name="ff1")
+        self.ff1 = keras.layers.Dense(self.ff_dim or 2 * dim, activation="relu", name="ff1",
+                                      dtype=policy)  # fmt: skip
         self.ff1.build(input_shape)
-        self.ff2 = keras.layers.Dense(dim, name="ff2")
+        self.ff2 = keras.layers.Dense(dim, name="ff2", dtype=policy)
         self.ff2.build((*input_shape[:-1], self.ff_dim or 2 * dim))
         self.norms = [self._make_norm(f"norm{i}") for i in (1, 2)]
         for norm in self.norms:

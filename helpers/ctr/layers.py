@@ -68,7 +68,11 @@ class Dice(keras.layers.Layer):
         super().__init__(**kwargs)
         self.epsilon = epsilon
         self.supports_masking = True
-        self.norm = keras.layers.BatchNormalization(center=False, scale=False, epsilon=epsilon)
+        # dtype=self.dtype_policy: under mixed_float16 the sub-layer must compute in float16
+        # too (a float32 sub-layer would hand float32 back to a float16 product)
+        self.norm = keras.layers.BatchNormalization(
+            center=False, scale=False, epsilon=epsilon, dtype=self.dtype_policy
+        )
 
     def build(self, input_shape):
         self.norm.build(input_shape)
@@ -115,14 +119,17 @@ class DINAttention(keras.layers.Layer):
         self.return_attention = bool(return_attention)
         self.supports_masking = True
         units = self.hidden_units
-        self.hidden = [keras.layers.Dense(u, name=f"att_{i}") for i, u in enumerate(units)]
+        policy = self.dtype_policy  # sub-layers compute in this layer's dtype (mixed precision)
+        self.hidden = [
+            keras.layers.Dense(u, name=f"att_{i}", dtype=policy) for i, u in enumerate(units)
+        ]
         self.acts = [
-            Dice(name=f"att_dice_{i}")
+            Dice(name=f"att_dice_{i}", dtype=policy)
             if activation == "dice"
-            else keras.layers.Activation(activation)
+            else keras.layers.Activation(activation, dtype=policy)
             for i in range(len(units))
         ]
-        self.out = keras.layers.Dense(1, name="att_out")
+        self.out = keras.layers.Dense(1, name="att_out", dtype=policy)
 
     def build(self, input_shape):
         query_shape, keys_shape = input_shape
@@ -152,7 +159,8 @@ class DINAttention(keras.layers.Layer):
         return ops.squeeze(self.out(x), -1)
 
     def call(self, inputs, mask=None, training=None, return_attention=None):
-        query, keys = inputs
+        # compute_output_spec traces call outside the autocast scope: cast explicitly
+        query, keys = (ops.cast(t, self.compute_dtype) for t in inputs)
         key_mask = mask[1] if isinstance(mask, (list, tuple)) else mask
         scores = self.scores(query, keys, training=training)
         if self.normalization == "softmax":
@@ -243,8 +251,11 @@ class AuxiliaryInterestLoss(keras.layers.Layer):
         self.weight = float(weight)
         self.hidden_units = int(hidden_units)
         self.supports_masking = True  # the states' mask passes through unchanged
-        self.hidden = keras.layers.Dense(self.hidden_units, activation="sigmoid", name="aux_1")
-        self.out = keras.layers.Dense(1, name="aux_out")
+        policy = self.dtype_policy  # sub-layers compute in this layer's dtype (mixed precision)
+        self.hidden = keras.layers.Dense(
+            self.hidden_units, activation="sigmoid", name="aux_1", dtype=policy
+        )
+        self.out = keras.layers.Dense(1, name="aux_out", dtype=policy)
 
     def build(self, input_shape):
         states, real = input_shape[0], input_shape[1]

@@ -47,11 +47,19 @@ class MultiInterestPooling(keras.layers.Layer):
                                   initializer="glorot_uniform", name="w2")  # fmt: skip
 
     def call(self, inputs, values=None, mask=None, return_attention=False):
-        values = inputs if values is None else values
-        scores = ops.matmul(ops.tanh(ops.matmul(inputs, self.w1)), self.w2)  # (B, T, K)
+        # Under mixed_float16 the weights stay float32 and Keras' autocast scope does not
+        # cover a compute_output_spec trace: cast explicitly (no-ops in float32).
+        dtype = self.compute_dtype
+        inputs = ops.cast(inputs, dtype)
+        values = inputs if values is None else ops.cast(values, dtype)
+        w1, w2 = ops.cast(self.w1, dtype), ops.cast(self.w2, dtype)
+        scores = ops.matmul(ops.tanh(ops.matmul(inputs, w1)), w2)  # (B, T, K)
         scores = ops.transpose(scores, (0, 2, 1))  # (B, K, T): softmax over time
         if mask is not None:
-            scores = ops.where(ops.expand_dims(mask, 1), scores, -1e9)
+            # -1e9 overflows float16 to -inf (a fully masked row would become NaN)
+            lowest = -6e4 if keras.backend.standardize_dtype(dtype) == "float16" else -1e9
+            scores = ops.where(ops.expand_dims(ops.cast(mask, "bool"), 1), scores,
+                               ops.full_like(scores, lowest))  # fmt: skip
         weights = ops.softmax(scores, axis=-1)
         interests = ops.matmul(weights, values)  # (B, K, d)
         return (interests, weights) if return_attention else interests
