@@ -100,6 +100,15 @@ def explain_crash(crash):
     return str(crash)
 
 
+def print_failure(failure: AssertionError) -> None:
+    """A checker's AssertionError as the learner should see it: a ``✗`` line, then the
+    numbered mistakes; no traceback."""
+    headline, _, details = str(failure).partition("\n")
+    print(f"✗ {headline}")
+    if details:
+        print(details)
+
+
 def use_if_correct(checker, answer, reference, *, kept_as):
     """The check cell's whole job: return what the cells below should use.
 
@@ -124,10 +133,7 @@ def use_if_correct(checker, answer, reference, *, kept_as):
         try:
             passed = checker(answer)
         except AssertionError as failure:
-            headline, _, details = str(failure).partition("\n")
-            print(f"✗ {headline}")
-            if details:
-                print(details)
+            print_failure(failure)
             print(
                 f"→ The cells below continue with the reference {reference_name}, so their "
                 f"numbers stay right. Your code is kept as `{kept_as}`: fix it in the "

@@ -39,7 +39,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import NamedTuple
 
-from helpers.feedback import not_attempted, report
+from helpers.feedback import not_attempted, print_failure, report
 
 __all__ = [
     "ANSWER_KEY",
@@ -708,10 +708,7 @@ def check_and_grade(answers_fn: Callable[[], Mapping[str, str | float]]) -> Quiz
     try:
         passed = check_self_quiz(answers_fn)
     except AssertionError as failure:
-        headline, _, details = str(failure).partition("\n")
-        print(f"✗ {headline}")
-        if details:
-            print(details)
+        print_failure(failure)
         try:
             answers = answers_fn() if callable(answers_fn) else answers_fn
         except Exception:  # a broken sheet: the cells below grade an empty one
