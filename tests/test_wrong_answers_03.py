@@ -9,7 +9,12 @@ padding demonstration still shows exactly zero weight on padding when masked.
 import pytest
 
 from tests.test_notebooks import output_text
-from tests.wrong_answers import assert_reached_the_end, check_outputs, run_with_answers
+from tests.wrong_answers import (
+    assert_reached_the_end,
+    assert_wrong_first_and_named,
+    check_outputs,
+    run_with_answers,
+)
 
 WRONG_AXIS_NO_MASK = """
 e = np.exp(scores - scores.max(axis=0, keepdims=True))
@@ -28,11 +33,9 @@ def test_run_all_reaches_the_end(executed):
 
 def test_the_check_says_wrong_first_and_names_the_mistakes(executed):
     (printed,) = check_outputs(executed)
-    assert printed.lstrip().startswith("✗"), printed
-    assert "masked steps get weight" in printed
-    assert "wrong axis" in printed
-    assert "my_masked_softmax_np" in printed
-    assert "Traceback" not in printed
+    assert_wrong_first_and_named(
+        printed, "masked steps get weight", "wrong axis", "my_masked_softmax_np"
+    )
 
 
 def test_the_cells_below_use_the_reference(executed):

@@ -9,7 +9,12 @@ answer under ``my_...``, and the cells below must go on with the reference.
 import pytest
 
 from tests.test_notebooks import output_text
-from tests.wrong_answers import assert_reached_the_end, check_outputs, run_with_answers
+from tests.wrong_answers import (
+    assert_reached_the_end,
+    assert_wrong_first_and_named,
+    check_outputs,
+    run_with_answers,
+)
 
 UNSCALED_NAN_FOR_PADDING = """
 scores = q @ np.swapaxes(k, -1, -2)
@@ -50,11 +55,9 @@ def test_07_run_all_reaches_the_end(executed_07):
 
 def test_07_the_check_says_wrong_first_and_names_the_mistakes(executed_07):
     (printed,) = check_outputs(executed_07)
-    assert printed.lstrip().startswith("✗"), printed
-    assert "not divided by sqrt(d)" in printed
-    assert "NaN weights" in printed
-    assert "my_attention_np" in printed
-    assert "Traceback" not in printed
+    assert_wrong_first_and_named(
+        printed, "not divided by sqrt(d)", "NaN weights", "my_attention_np"
+    )
 
 
 def test_07_the_cells_below_use_the_reference(executed_07):
@@ -72,10 +75,9 @@ def test_08_run_all_reaches_the_end(executed_08):
 
 def test_08_the_check_says_wrong_first_and_names_the_mistake(executed_08):
     (printed,) = check_outputs(executed_08)
-    assert printed.lstrip().startswith("✗"), printed
-    assert "frequency counts every purchase day" in printed
-    assert "my_rfm_at_cutoff" in printed
-    assert "Traceback" not in printed
+    assert_wrong_first_and_named(
+        printed, "frequency counts every purchase day", "my_rfm_at_cutoff"
+    )
 
 
 def test_08_the_cells_below_use_the_reference(executed_08):

@@ -80,3 +80,12 @@ def assert_reached_the_end(nb):
             raise AssertionError(
                 f"cell {index} raised {errors[0].ename}: {errors[0].evalue}\n{cell.source}"
             )
+
+
+def assert_wrong_first_and_named(printed, *phrases):
+    """A check cell's output for a wrong answer: the ✗ line first, each expected phrase
+    (the named mistakes, the name the learner's code is kept under), no traceback."""
+    assert printed.lstrip().startswith("✗"), printed
+    for phrase in phrases:
+        assert phrase in printed, f"{phrase!r} missing from:\n{printed}"
+    assert "Traceback" not in printed, printed
