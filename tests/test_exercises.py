@@ -4,7 +4,8 @@
   exactly the solution's code cells, whose checks print ✓ (tests/test_notebooks.py
   checks the stored outputs; nbval re-runs them).
 * An untouched question notebook reaches each check cell and the check says
-  "not attempted yet" instead of failing (executed here up to its last check).
+  "not attempted yet" instead of failing: checked during nbval's own run of
+  notebooks/ by the root conftest.py (tests/untouched.py); tested here.
 """
 
 import re
@@ -13,7 +14,8 @@ import nbformat
 import pytest
 
 from helpers.authoring import BEGIN, END, STUB
-from tests.test_notebooks import CHECK_CALL, ROOT, SOLUTIONS
+from tests.test_notebooks import ROOT, SOLUTIONS
+from tests.untouched import check_cell_problem, is_check_cell
 
 WITH_EXERCISES = [
     p for p in SOLUTIONS if BEGIN in "".join(c.source for c in nbformat.read(p, 4).cells)
@@ -58,20 +60,45 @@ def test_filling_the_stubs_with_the_solution_gives_the_solution(path):
 
 
 @pytest.mark.parametrize("path", WITH_EXERCISES, ids=lambda p: p.stem)
-def test_untouched_question_notebook_says_not_attempted(path):
-    from nbclient import NotebookClient
-
+def test_question_notebook_has_a_check_cell(path):
     question = nbformat.read(ROOT / "notebooks" / path.name, 4)
-    checks = [
-        i
-        for i, c in enumerate(question.cells)
-        if CHECK_CALL.search(c.source) and "raises-exception" not in c.metadata.get("tags", [])
-    ]
+    checks = [c for c in question.cells if is_check_cell(c.source, c.metadata.get("tags", []))]
     assert checks, f"{path.name} has exercises but no check cell"
-    question.cells = question.cells[: checks[-1] + 1]  # run up to the last check only
-    NotebookClient(
-        question, timeout=600, resources={"metadata": {"path": str(ROOT / "notebooks")}}
-    ).execute()
-    for index in checks:
-        printed = "".join(o.get("text", "") for o in question.cells[index].outputs)
-        assert "not attempted yet" in printed, f"cell {index} printed: {printed!r}"
+
+
+def test_untouched_rule_accepts_not_attempted_and_rejects_the_rest():
+    source = "build_model = use_if_correct(check_lstm_classifier, my_build_model, ref)"
+    said = [{"output_type": "stream", "name": "stdout", "text": "… not attempted yet …"}]
+    assert check_cell_problem(source, [], said) is None
+    for printed in ("✓ check_lstm_classifier: looks right", ""):
+        outputs = [{"output_type": "stream", "name": "stdout", "text": printed}]
+        assert "not attempted yet" in check_cell_problem(source, [], outputs)
+    # the article's code shown raising, and cells that call no checker, are not checks
+    assert check_cell_problem(source, ["raises-exception"], []) is None
+    assert check_cell_problem("model.fit(x, y)", [], []) is None
+
+
+class _RanCell:
+    """What nbval's cell item looks like to the hook after running a cell."""
+
+    def __init__(self, folder, printed):
+        self.path = ROOT / folder / "04_lstm_classifier.ipynb"
+        self.cell = nbformat.v4.new_code_cell("check_lstm_classifier(build_model)")
+        self.test_outputs = [nbformat.v4.new_output("stream", name="stdout", text=printed)]
+
+
+def test_the_root_conftest_fails_a_question_check_that_did_not_say_not_attempted():
+    import conftest  # the repository root's, which pytest has loaded as a plugin
+
+    def call_hook(item):
+        hook = conftest.pytest_runtest_call(item)
+        next(hook)  # up to the cell's run
+        try:
+            hook.send(None)  # the cell ran without error
+        except StopIteration:
+            return "passed"
+
+    assert call_hook(_RanCell("notebooks", "not attempted yet")) == "passed"
+    assert call_hook(_RanCell("solutions", "✓ looks right")) == "passed"
+    with pytest.raises(pytest.fail.Exception, match="not attempted yet"):
+        call_hook(_RanCell("notebooks", "✓ looks right"))
