@@ -161,6 +161,18 @@ def _custom_layer_classes(model):
     }
 
 
+def _predict(model, batch):
+    """The model's output for one small probe batch, as NumPy.
+
+    A direct call (eager) instead of ``model.predict``: ``predict`` traces a graph
+    for every new batch shape, several seconds per check for three tiny probes. Graph
+    mode is still exercised: the training step below runs the model inside ``fit``.
+    """
+    return keras.tree.map_structure(
+        keras.ops.convert_to_numpy, model(batch, training=False)
+    )
+
+
 def _padding_gap(predict, sequence, time):
     """|p(post-padded) - p(pre-padded)| for one sequence of shape (length, ...).
 
@@ -232,14 +244,14 @@ def check_lstm_classifier(build_fn):
             return None  # the probes below feed (batch, 12, 8) sequences
 
         x = rng.normal(size=(16, 12, 8)).astype("float32")
-        predictions = run_probe(lambda: model.predict(x, verbose=0), "model.predict on (16, 12, 8)")
+        predictions = run_probe(lambda: _predict(model, x), "model.predict on (16, 12, 8)")
         output_problems = _output_problems(model, predictions, lstms)
         mistakes += output_problems
         if output_problems and _io_shape(model, "outputs") != (None, 1):
             return None  # padding and training probes assume one probability per sequence
 
         def predict(batch):
-            return model.predict(batch, verbose=0)
+            return _predict(model, batch)
 
         maskings = [la for la in model._flatten_layers() if isinstance(la, keras.layers.Masking)]
         for masking in maskings:
@@ -594,7 +606,7 @@ def check_full_model(build_fn):
             return {name: batch[..., column] for name, column in zip(names, order, strict=True)}
 
         def predict(batch):
-            return model.predict(as_inputs(batch), verbose=0)
+            return _predict(model, as_inputs(batch))
 
         events = np.stack(
             [rng.integers(1, 1001, size=(8, time)), rng.integers(1, 6, size=(8, time))], axis=-1
@@ -627,7 +639,7 @@ def check_full_model(build_fn):
             lambda: _save_and_reload(model, _custom_layer_classes(model)),
             "saving to .keras and loading back (safe_mode=True)",
         )
-        if not np.allclose(restored.predict(as_inputs(events), verbose=0), predictions, atol=1e-5):
+        if not np.allclose(_predict(restored, as_inputs(events)), predictions, atol=1e-5):
             mistakes.append("the reloaded model gives different predictions.")
         return (
             "integer inputs, masking, LSTM + attention, output, compile and save/load look right."
