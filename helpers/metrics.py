@@ -9,8 +9,10 @@
   rate ``r``: it learned ``q = p / (p + r (1 - p))``; inverting gives
   ``p = q / (q + (1 - q) / r)``.
 
-The per-group AUC is scikit-learn's ``roc_auc_score`` (ties count one half);
-only the grouping and weighting are written here.
+The per-group AUC is the Mann-Whitney statistic (ties count one half, exactly
+scikit-learn's ``roc_auc_score``), computed for all groups at once with one sort
+and ``np.bincount``: a Python loop calling ``roc_auc_score`` per user took seconds
+on a few thousand users (tests compare both against pairwise counting).
 """
 
 from __future__ import annotations
@@ -42,8 +44,6 @@ def gauc(labels, scores, groups, weights=None) -> float:
     Raises:
         ValueError: shapes differ, labels are not 0/1, or no group has both classes.
     """
-    from sklearn.metrics import roc_auc_score
-
     labels = _vector("labels", labels)
     scores = _vector("scores", scores)
     groups = _vector("groups", groups, dtype=None)
@@ -63,22 +63,40 @@ def gauc(labels, scores, groups, weights=None) -> float:
             raise ValueError(f"weights must have length {n}, got {len(weights)}")
         if np.any(weights < 0):
             raise ValueError("weights must be non-negative")
-    order = np.argsort(groups, kind="stable")
-    keys, starts = np.unique(groups[order], return_index=True)
-    total, weight_sum = 0.0, 0.0
-    for chunk in np.split(order, starts[1:]):
-        y = labels[chunk]
-        if y.min() == y.max():  # one class only: no pair to order
-            continue
-        w = weights[chunk].sum()
-        total += w * roc_auc_score(y, scores[chunk])
-        weight_sum += w
-    if weight_sum == 0:
+    if not np.isfinite(scores).all():
+        raise ValueError("scores must be finite (no NaN or inf)")
+    # One pass for all groups (no Python loop over users): within each group, the
+    # Mann-Whitney form of ROC-AUC, ties counted one half (what roc_auc_score gives):
+    #   AUC_g = (sum of the positives' mid-ranks - P (P + 1) / 2) / (P N)
+    _, code = np.unique(groups, return_inverse=True)
+    code = code.reshape(-1)
+    order = np.lexsort((scores, code))  # by group, then by score
+    g, s, y = code[order], scores[order], labels[order]
+    first_of_group = np.r_[True, g[1:] != g[:-1]]
+    first_of_tie = first_of_group | np.r_[True, s[1:] != s[:-1]]
+    position = np.arange(n, dtype=float)
+    group_start = np.maximum.accumulate(np.where(first_of_group, position, 0))
+    tie = np.cumsum(first_of_tie) - 1
+    tie_start = position[first_of_tie]
+    tie_end = np.r_[tie_start[1:], n] - 1
+    mid_rank = (tie_start + tie_end)[tie] / 2 - group_start + 1  # 1-based within the group
+    n_groups = g[-1] + 1
+    size = np.bincount(g, minlength=n_groups)
+    positives = np.bincount(g, weights=y, minlength=n_groups)
+    negatives = size - positives
+    rank_sum = np.bincount(g, weights=y * mid_rank, minlength=n_groups)
+    both = (positives > 0) & (negatives > 0)  # one class only: no pair to order
+    auc = (rank_sum[both] - positives[both] * (positives[both] + 1) / 2) / (
+        positives[both] * negatives[both]
+    )
+    w = np.bincount(g, weights=weights[order], minlength=n_groups)[both]
+    weight_sum = w.sum()
+    if not both.any() or weight_sum == 0:
         raise ValueError(
-            f"no group has both a positive and a negative label (out of {len(keys)} groups): "
+            f"no group has both a positive and a negative label (out of {n_groups} groups): "
             "GAUC is undefined"
         )
-    return float(total / weight_sum)
+    return float((w * auc).sum() / weight_sum)
 
 
 def recalibrate(probabilities, negative_keep_rate):

@@ -137,8 +137,9 @@ def test_attention_gru_cell_ignores_unattended_steps():
 @pytest.mark.parametrize("name", ["pooling_attention", "din", "din_softmax", "dien"])
 def test_models_train_save_and_load(name, data, tmp_path):
     neg = 1 if name == "dien" else None
-    x = ctr.model_inputs(data, negatives_seed=neg)
-    model = ctr.BUILDERS[name](data.n_items, data.n_categories, history_len=30)
+    # the 10 most recent events: the unrolled DIEN's graph grows with the history length
+    x = ctr.model_inputs(data, max_len=10, negatives_seed=neg)
+    model = ctr.BUILDERS[name](data.n_items, data.n_categories, history_len=10)
     ctr.train(model, x, data.click, epochs=1, batch_size=256)
     p = ctr.predict(model, x)
     assert p.shape == (len(data),) and np.all((p > 0) & (p < 1))
@@ -175,11 +176,13 @@ def test_serving_paths_equal_the_model(data, normalization):
 def test_benchmark_json_keys(capsys):
     from helpers.ctr import benchmark
 
-    benchmark.main(["--json", "--n-users", "200", "--long-users", "100",
+    # short histories: the unrolled DIEN's graph (hence its build time) grows with them
+    benchmark.main(["--json", "--n-users", "200", "--long-users", "100", "--history-len", "8",
                     "--long-history", "60", "--epochs", "1"])
     rows = json.loads(capsys.readouterr().out)
     names = {r["model"] for r in rows}
     assert {"pooling_attention", "din", "dien", "sim_hard"} <= names
+    assert {r["history_len"] for r in rows if r["data"] == "short"} == {8}
     for r in rows:
         if r["model"] != "din_full_history_cost_only":
             for key in ("roc_auc", "gauc", "bayes_roc_auc", "bayes_gauc", "log_loss",

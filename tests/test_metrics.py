@@ -103,3 +103,31 @@ def test_question_bank_numeric_answers_recomputed():
     assert quiz["10-q3"]["answer"] == 1000 / 50
     assert quiz["11-q1"]["answer"] == pytest.approx(float(recalibrate([0.5], 0.1)[0]))
     assert quiz["11-q2"]["answer"] == pytest.approx(0.05 * 0.2)
+
+
+def sklearn_loop_gauc(y, s, g):
+    """The straightforward loop: roc_auc_score per group with both classes."""
+    from sklearn.metrics import roc_auc_score
+
+    num = den = 0.0
+    for key in np.unique(g):
+        rows = g == key
+        if 0 < y[rows].sum() < rows.sum():
+            num += rows.sum() * roc_auc_score(y[rows], s[rows])
+            den += rows.sum()
+    return num / den
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_gauc_equals_the_per_group_sklearn_loop_on_many_unsorted_groups(seed):
+    rng = np.random.default_rng(seed)
+    n = 2400
+    g = rng.permutation(np.repeat(rng.choice(10**6, 400, replace=False), 6))  # not contiguous
+    y = (rng.random(n) < 0.25).astype(int)
+    s = np.round(rng.normal(size=n) + y, 2)  # ties inside groups
+    assert gauc(y, s, g) == pytest.approx(sklearn_loop_gauc(y, s, g), abs=1e-12)
+
+
+def test_gauc_refuses_non_finite_scores():
+    with pytest.raises(ValueError, match="finite"):
+        gauc([1, 0], [np.nan, 0.2], [1, 1])

@@ -2,8 +2,8 @@
 
 Two simulated data sets (:mod:`helpers.ctr.simulator`), split by user:
 
-* ``short``: 40-event histories — ``pooling_attention`` (the article's query-free
-  pooling), ``din`` (paper: no softmax), ``din_softmax`` (official code), ``dien``
+* ``short``: 40-event histories (``--history-len``) — ``pooling_attention`` (the article's
+  query-free pooling), ``din`` (paper: no softmax), ``din_softmax`` (official code), ``dien``
   (GRU + auxiliary loss + AUGRU);
 * ``long``: ``--long-history`` events (default 400) — ``din_last50`` (DIN on the most
   recent 50 events, the usual truncation), ``sim_hard`` (SIM: the 50 most recent events
@@ -58,20 +58,20 @@ def inference_ms(model, x, repeats=3):
 
 
 def run(n_users=20_000, long_users=5_000, long_history=400, epochs=3, seed=0, quiet=True,
-        batch_size=256):
+        batch_size=256, history_len=40):
     from helpers.ctr import models as M
     from helpers.ctr.simulator import make_ctr_dataset
     from helpers.setup import setup_notebook
 
     setup_notebook(seed, quiet=quiet)
     rows = []
-    data = make_ctr_dataset(n_users, seed, history_len=40)
+    data = make_ctr_dataset(n_users, seed, history_len=history_len)
     train, test = data.split((0.8, 0.2), seed=seed)
     for name in SHORT_MODELS:
         neg = seed + 1 if name == "dien" else None
         x_train = M.model_inputs(train, negatives_seed=neg)
         x_test = M.model_inputs(test, negatives_seed=neg)
-        model = M.BUILDERS[name](data.n_items, data.n_categories, history_len=40)
+        model = M.BUILDERS[name](data.n_items, data.n_categories, history_len=history_len)
         seconds = M.train(
             model, x_train, train.click, epochs=epochs, batch_size=batch_size, seed=seed
         )
@@ -128,6 +128,8 @@ def main(argv=None):
     parser.add_argument("--n-users", type=int, default=20_000)
     parser.add_argument("--long-users", type=int, default=5_000)
     parser.add_argument("--long-history", type=int, default=400)
+    parser.add_argument("--history-len", type=int, default=40,
+                        help="events per history in the short data set (DIEN unrolls them)")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
@@ -136,7 +138,7 @@ def main(argv=None):
     rows = []
     for seed in args.seeds:
         rows += run(args.n_users, args.long_users, args.long_history, args.epochs, seed,
-                    batch_size=args.batch_size)
+                    batch_size=args.batch_size, history_len=args.history_len)
     if args.json:
         print(json.dumps(rows, indent=2))
         return

@@ -70,13 +70,24 @@ def _head(features, hidden=(64, 32), activation="relu", name="p_click"):
     return keras.layers.Dense(1, activation="sigmoid", name=name)(x)
 
 
+def _build_optimizer(model):
+    """Create the optimizer's slots now, not inside the first traced train step.
+
+    Variables created while ``fit`` traces its step make TensorFlow trace the whole
+    step a second time; building them here halves that cost (for the unrolled DIEN,
+    seconds) and changes no number: the slots start at zero either way.
+    """
+    model.optimizer.build(model.trainable_variables)
+    return model
+
+
 def compile_click_model(model, learning_rate=5e-3):
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
         loss="binary_crossentropy",
         metrics=[keras.metrics.AUC(name="roc_auc")],
     )
-    return model
+    return _build_optimizer(model)
 
 
 def build_pooling_attention_model(n_items, n_categories, dim=8, interaction=False, **_):
@@ -183,7 +194,7 @@ def build_esmm_model(n_items, n_categories, dim=8, **_):
         optimizer=keras.optimizers.Adam(3e-3),
         loss={"ctr": "binary_crossentropy", "ctcvr": "binary_crossentropy"},
     )
-    return model
+    return _build_optimizer(model)
 
 
 def esmm_cvr_model(model):
