@@ -112,3 +112,38 @@ def score(labels, probs) -> dict[str, float]:
         "roc_auc": round(float(roc_auc_score(labels, probs)), 4),
         "pr_auc": round(float(average_precision_score(labels, probs)), 4),
     }
+
+
+def bootstrap_roc_auc(labels, scores, rows) -> np.ndarray:
+    """ROC-AUC of ``scores`` on each bootstrap resample: ``rows`` ``(B, n)`` indices → ``(B,)``.
+
+    Entry ``b`` equals ``roc_auc_score(labels[rows[b]], scores[rows[b]])`` (ties count
+    one half), computed for all resamples at once: a resample is a count per
+    session, and ROC-AUC is the weighted share of (positive, negative) pairs in
+    the right order (Mann-Whitney), so one sort of the scores serves every
+    resample. A paired bootstrap of two models passes the same ``rows`` to both.
+    Raises ``ValueError`` when a resample holds one class only (undefined AUC).
+    """
+    labels, scores = np.asarray(labels).ravel(), np.asarray(scores, dtype=float).ravel()
+    rows = np.asarray(rows)
+    if labels.shape != scores.shape:
+        raise ValueError(
+            f"labels {labels.shape} and scores {scores.shape} must have the same shape"
+        )
+    if rows.ndim != 2 or not np.issubdtype(rows.dtype, np.integer):
+        raise ValueError(f"rows must be integer indices shaped (resamples, n), got {rows.shape}")
+    if not np.isin(labels, (0, 1)).all():
+        raise ValueError("labels must be 0 or 1")
+    counts = np.zeros((len(rows), len(labels)))
+    np.add.at(counts, (np.arange(len(rows))[:, None], rows), 1.0)  # (B, n): copies drawn
+    order = np.argsort(scores, kind="stable")
+    sorted_scores, positive = scores[order], labels[order] == 1
+    tie_starts = np.flatnonzero(np.r_[True, sorted_scores[1:] != sorted_scores[:-1]])
+    counts = counts[:, order]
+    pos = np.add.reduceat(counts * positive, tie_starts, axis=1)  # (B, groups of equal score)
+    neg = np.add.reduceat(counts * ~positive, tie_starts, axis=1)
+    below = np.cumsum(neg, axis=1) - neg  # negatives scored strictly lower
+    n_pos, n_neg = pos.sum(axis=1), neg.sum(axis=1)
+    if np.any(n_pos == 0) or np.any(n_neg == 0):
+        raise ValueError("a resample holds one class only: its ROC-AUC is undefined")
+    return (pos * (below + 0.5 * neg)).sum(axis=1) / (n_pos * n_neg)
