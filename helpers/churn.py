@@ -238,6 +238,59 @@ def split_customers(n: int, fractions=(0.6, 0.2, 0.2), seed: int = 0) -> tuple[n
     return tuple(np.sort(part) for part in random_parts(np.arange(n), fractions, seed))
 
 
+def _rows(labels, probs) -> tuple[np.ndarray, np.ndarray]:
+    labels, probs = np.asarray(labels, dtype=float), np.asarray(probs, dtype=float)
+    if labels.ndim != 2 or labels.shape != probs.shape:
+        raise ValueError(
+            "labels and probs must be 2-D arrays of one shape (resamples, customers), "
+            f"got {labels.shape} and {probs.shape}"
+        )
+    return labels, probs
+
+
+def roc_auc_rows(labels, probs) -> np.ndarray:
+    """ROC-AUC of every row: ``(r, n)`` 0/1 labels and ``(r, n)`` scores -> ``(r,)``.
+
+    Row ``k`` gives ``sklearn.metrics.roc_auc_score(labels[k], probs[k])``, computed for all
+    rows at once as the Mann-Whitney statistic: the mean rank of the positives (tied scores
+    share their average rank, so a tie counts one half). For a bootstrap, row ``k`` is
+    resample ``k``: ``labels[resamples]``, ``probs[resamples]``. A row with one class only
+    gives NaN.
+    """
+    from scipy.stats import rankdata
+
+    labels, probs = _rows(labels, probs)
+    ranks = rankdata(probs, axis=1)
+    n_pos = labels.sum(axis=1)
+    n_neg = labels.shape[1] - n_pos
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return ((ranks * labels).sum(axis=1) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+
+
+def brier_rows(labels, probs) -> np.ndarray:
+    """Brier score of every row, ``(r, n)`` -> ``(r,)``: the mean squared error of the
+    probability, as ``sklearn.metrics.brier_score_loss`` per row."""
+    labels, probs = _rows(labels, probs)
+    return np.square(probs - labels).mean(axis=1)
+
+
+def ece_rows(labels, probs, n_groups: int = 10) -> np.ndarray:
+    """Expected calibration error of every row, ``(r, n)`` -> ``(r,)``.
+
+    Per row: sort by probability (stable sort), cut into ``n_groups`` groups of equal size
+    (``np.array_split`` sizes), and average ``|share of positives - mean probability|`` over
+    the groups, weighted by size.
+    """
+    labels, probs = _rows(labels, probs)
+    order = np.argsort(probs, axis=1, kind="stable")
+    labels, probs = np.take_along_axis(labels, order, 1), np.take_along_axis(probs, order, 1)
+    total = np.zeros(len(labels))
+    for group in np.array_split(np.arange(labels.shape[1]), n_groups):
+        gap = labels[:, group].mean(axis=1) - probs[:, group].mean(axis=1)
+        total += len(group) * np.abs(gap)
+    return total / labels.shape[1]
+
+
 def build_lstm_attention_classifier(
     timesteps: int | None = None,
     n_features: int = len(SEQUENCE_FEATURES),

@@ -369,3 +369,34 @@ def not_attempted(purchases, customers, cutoff):
 def test_check_says_not_attempted(capsys):
     assert check_rfm_features(not_attempted) is False
     assert "not attempted yet" in capsys.readouterr().out
+
+
+def test_row_wise_measures_equal_sklearn_and_the_loop():
+    """churn.roc_auc_rows / brier_rows / ece_rows give, row by row, what scikit-learn and a
+    plain loop over equal-size groups give (ties in the scores included)."""
+    from sklearn.metrics import brier_score_loss, roc_auc_score
+
+    from helpers.churn import brier_rows, ece_rows, roc_auc_rows
+
+    rng = np.random.default_rng(3)
+    labels = (rng.random((7, 53)) < 0.3).astype(int)
+    probs = np.round(rng.random((7, 53)), 1)  # rounded: many tied scores
+    labels[:, :2] = [0, 1]  # both classes in every row
+
+    def ece_loop(y, p, n_groups=10):
+        groups = np.array_split(np.argsort(p, kind="stable"), n_groups)
+        return sum(len(g) * abs(y[g].mean() - p[g].mean()) for g in groups) / len(y)
+
+    pairs = list(zip(labels, probs, strict=True))
+    np.testing.assert_allclose(
+        roc_auc_rows(labels, probs), [roc_auc_score(y, p) for y, p in pairs], rtol=0, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        brier_rows(labels, probs), [brier_score_loss(y, p) for y, p in pairs], rtol=0, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        ece_rows(labels, probs), [ece_loop(y, p) for y, p in pairs], rtol=0, atol=1e-12
+    )
+    assert np.isnan(roc_auc_rows(np.zeros((1, 5)), rng.random((1, 5))))[0]
+    with pytest.raises(ValueError, match="resamples, customers"):
+        brier_rows(labels[0], probs[0])
