@@ -9,6 +9,7 @@ from keras import ops
 
 from helpers import transformers as tr
 from helpers.data import make_dataset
+from helpers.models import compile_classifier
 
 
 @pytest.fixture(autouse=True)
@@ -418,9 +419,19 @@ def test_checker_says_not_attempted(capsys):
 
 
 def test_fit_best_over_seeds_same_seed_same_run(small_data):
+    # what is tested is the re-initialisation (weights copied in, Adam reset), whatever the
+    # model: a small embedding model traces in a fraction of a Transformer's time
     def build():
-        return tr.build_bst_classifier(small_data.n_items, max_len=small_data.max_len, dim=8,
-                                       dropout=0.0)  # fmt: skip
+        item_ids = keras.Input((None,), dtype="int32", name="item_ids")
+        behavior_ids = keras.Input((None,), dtype="int32", name="behavior_ids")
+        events = keras.layers.Add()([
+            keras.layers.Embedding(small_data.n_items, 4, mask_zero=True)(item_ids),
+            keras.layers.Embedding(6, 4, mask_zero=True)(behavior_ids),
+        ])  # fmt: skip
+        pooled = keras.layers.GlobalAveragePooling1D()(events)  # masked mean
+        outputs = keras.layers.Dense(1, activation="sigmoid")(pooled)
+        inputs = {"item_ids": item_ids, "behavior_ids": behavior_ids}
+        return compile_classifier(keras.Model(inputs, outputs), learning_rate=1e-2)
 
     x, y = small_data.inputs(), small_data.labels
     once, _ = tr.fit_best_over_seeds(build, x, y, (x, y), (1,), x, epochs=2, batch_size=32)
@@ -430,3 +441,27 @@ def test_fit_best_over_seeds_same_seed_same_run(small_data):
     # second run would continue the first)
     np.testing.assert_allclose(twice[1][0], once[1][0], atol=1e-5)
     assert not np.allclose(twice[2][0], once[1][0], atol=1e-3)
+
+
+def test_resampled_roc_auc_equals_scikit_learn_per_resample():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(0)
+    labels = (rng.random(300) < 0.2).astype(int)
+    scores = np.round(rng.random(300), 1)  # many ties: they must count one half
+    rows = rng.integers(0, 300, (40, 300))
+    expected = [roc_auc_score(labels[r], scores[r]) for r in rows]
+    np.testing.assert_allclose(tr.resampled_roc_auc(labels, scores, rows), expected, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "labels, rows, match",
+    [
+        ([0, 1, 2], [[0, 1, 2]], "0/1"),
+        ([0, 1, 1], [0, 1, 2], "rows must be int indices"),
+        ([0, 1, 1], [[1, 2, 2]], "one class only"),
+    ],
+)
+def test_resampled_roc_auc_bad_input(labels, rows, match):
+    with pytest.raises(ValueError, match=match):
+        tr.resampled_roc_auc(np.array(labels), np.array([0.1, 0.2, 0.3]), np.array(rows))
