@@ -423,7 +423,7 @@ def test_benchmark_json_has_every_model_and_key(capsys):
     from helpers.retrieval.benchmark import main
 
     main(["--json", "--n-train", "600", "--n-test", "100", "--n-items", "200",
-          "--n-categories", "8", "--epochs", "1"])  # fmt: skip
+          "--n-categories", "8", "--epochs", "1", "--batch-size", "200"])  # fmt: skip
     rows = json.loads(capsys.readouterr().out)
     models = [r["model"] for r in rows]
     for name in ("popularity", "full_softmax", "sampled_softmax", "in_batch", "in_batch_logq",
@@ -447,3 +447,14 @@ def test_restart_gives_the_same_model_as_a_fresh_build():
     towers.restart(reused, second_targets, seed=3)
     towers.fit_two_tower(reused, second, epochs=1, batch_size=64)
     np.testing.assert_allclose(reused.item_table(), fresh.item_table(), rtol=1e-5, atol=1e-6)
+
+
+def test_fit_two_tower_trains_whole_batches_only():
+    from helpers.retrieval import towers
+
+    data = small(n=200)
+    model = towers.build_two_tower(data.catalogue.item_category, data.target, dim=8)
+    towers.fit_two_tower(model, data, epochs=2, batch_size=64)
+    assert int(model.optimizer.iterations) == 2 * (200 // 64)  # 3 whole batches per epoch
+    with pytest.raises(ValueError, match="batch_size"):
+        towers.fit_two_tower(model, data, epochs=1, batch_size=256)

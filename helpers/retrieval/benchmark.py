@@ -49,14 +49,16 @@ def train_and_score(name, train, test, head, *, epochs=EPOCHS, batch_size=BATCH_
                                    loss="in_batch_logq" if multi else name, dim=dim,
                                    history_len=train.history.shape[1],
                                    n_interests=4 if multi else 1, seed=seed, **options)  # fmt: skip
-    seconds = towers.fit_two_tower(model, train, epochs=epochs, batch_size=batch_size)
+    seconds = towers.fit_two_tower(model, train, epochs=epochs, batch_size=batch_size,
+                                   seed=seed)  # fmt: skip
     report = metrics.ranking_report(towers.user_vectors(model, test.history),
                                     model.item_table(), test.target, head)  # fmt: skip
     return model, {"model": name, **report, "train_seconds": round(seconds, 1)}
 
 
 def run(n_train=N_TRAIN, n_test=N_TEST, n_items=N_ITEMS, n_categories=N_CATEGORIES,
-        epochs=EPOCHS, seed=0, models=MODELS, quiet=True) -> list[dict]:  # fmt: skip
+        epochs=EPOCHS, seed=0, models=MODELS, quiet=True,
+        batch_size=BATCH_SIZE) -> list[dict]:  # fmt: skip
     """Train and score every model; one dict per model (plus ``popularity``, ``oracle``)."""
     from helpers.retrieval import metrics
     from helpers.setup import setup_notebook
@@ -71,7 +73,8 @@ def run(n_train=N_TRAIN, n_test=N_TEST, n_items=N_ITEMS, n_categories=N_CATEGORI
         metrics.target_ranks(pop, test.target), test.target, head), "train_seconds": 0.0,
         **common}]  # fmt: skip
     for name in models:
-        _, row = train_and_score(name, train, test, head, epochs=epochs, seed=seed)
+        _, row = train_and_score(name, train, test, head, epochs=epochs, seed=seed,
+                                 batch_size=batch_size)  # fmt: skip
         rows.append({**row, **common})
     oracle = {f"recall_at_{k}": round(test.oracle_recall(k), 4) for k in (10, 50)}
     note = "expected recall of the true next-item distribution given the hidden interests"
@@ -99,12 +102,13 @@ def main(argv=None):
     parser.add_argument("--n-items", type=int, default=N_ITEMS)
     parser.add_argument("--n-categories", type=int, default=N_CATEGORIES)
     parser.add_argument("--epochs", type=int, default=EPOCHS)
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
     args = parser.parse_args(argv)
     start = time.perf_counter()
     rows = run(args.n_train, args.n_test, args.n_items, args.n_categories, args.epochs,
-               args.seed, tuple(args.models))  # fmt: skip
+               args.seed, tuple(args.models), batch_size=args.batch_size)  # fmt: skip
     if args.json:
         print(json.dumps(rows, indent=2))
         return

@@ -90,14 +90,20 @@ class RetrievalData:
         # p(i | category c) for every category: (n_categories, n_items + 1)
         by_category = np.zeros((cat.n_categories, cat.n_items + 1))
         by_category[cat.item_category[1:], np.arange(1, cat.n_items + 1)] = cat.within[1:]
-        mixture = np.einsum("nk,nki->ni", self.weights, by_category[np.maximum(self.interests, 0)])
-        in_interest = self.stay * by_category[self.last_state] + (1 - self.stay) * mixture
-        return (1 - self.noise) * in_interest + self.noise * cat.popularity[None, :]
+        # each user's weight on each category, (n, n_categories): stay on the last state's
+        # category, or redraw from the interests; then one matrix product
+        n = len(self)
+        mixing = np.zeros((n, cat.n_categories))
+        np.add.at(mixing, (np.repeat(np.arange(n), self.interests.shape[1]),
+                           np.maximum(self.interests, 0).ravel()),
+                  (1 - self.stay) * self.weights.ravel())  # fmt: skip
+        mixing[np.arange(n), self.last_state] += self.stay
+        return (1 - self.noise) * (mixing @ by_category) + self.noise * cat.popularity[None, :]
 
     def oracle_recall(self, k: int) -> float:
         """Expected recall@k of ranking by the true next-item distribution (the ceiling)."""
         probs = self.next_item_probs()
-        return float(np.sort(probs, axis=1)[:, -k:].sum(axis=1).mean())
+        return float(np.partition(probs, -k, axis=1)[:, -k:].sum(axis=1).mean())
 
 
 def make_catalogue(n_items: int = 5000, n_categories: int = 50, zipf: float = 1.0,
