@@ -32,7 +32,6 @@ import keras
 import numpy as np
 from keras import ops
 
-from helpers.optimizers import FastTraceAdam
 from helpers.transformers import event_positions
 
 NORMS = ("layer", "batch", "masked_batch", "none")
@@ -406,8 +405,7 @@ def build_towers(towers: dict, *, kind="encoder", learning_rate=3e-3) -> keras.M
     out = logits[0] if len(logits) == 1 else keras.layers.Concatenate(name="towers")(logits)
     model = keras.Model(inputs, out, name=f"{kind}_towers")
     model.tower_names = list(towers)
-    # Keras' Adam update with fewer ops per variable: a cheaper first-step trace
-    model.compile(optimizer=FastTraceAdam(learning_rate), loss=summed_binary_crossentropy)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=summed_binary_crossentropy)
     return model
 
 

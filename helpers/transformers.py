@@ -12,8 +12,8 @@
   :func:`ranking_metrics` — next-item training data and HR@k / NDCG@k against *all* items.
 * :func:`scaled_dot_product_attention`, :func:`causal_mask` — NumPy references, and
   :func:`check_scaled_dot_product_attention`, the checker of notebook 07's exercise.
-* :func:`fit_best_over_seeds` (one architecture over several seeds, traced once) and
-  :func:`resampled_roc_auc` (ROC-AUC of many bootstrap resamples at once).
+* :func:`fit_best_over_seeds` (one architecture over several seeds, traced once); paired
+  bootstraps use :func:`helpers.training.bootstrap_roc_auc`.
 
 Everything is Keras 3 functional API with Keras' own layers (``MultiHeadAttention``,
 ``LayerNormalization``, ``Embedding(mask_zero=True)``) and ``keras.ops``.
@@ -554,40 +554,3 @@ def fit_best_over_seeds(build, x, y, validation_data, seeds, predict_x, *, epoch
                                  batch_size=batch_size)  # fmt: skip
         runs[seed] = (model.predict(predict_x, batch_size=2048, verbose=0)[:, 0], seconds)
     return runs, model
-
-
-
-def resampled_roc_auc(labels, scores, rows) -> np.ndarray:
-    """ROC-AUC of ``scores`` on each bootstrap resample: ``rows`` ``(B, n)`` indices → ``(B,)``.
-
-    Entry ``b`` equals ``sklearn.metrics.roc_auc_score(labels[rows[b]], scores[rows[b]])``
-    (tied scores count one half). A resample is a count per session, and ROC-AUC is the
-    share of (positive, negative) pairs ranked right (Mann-Whitney), weighted by those
-    counts: one sort of the scores serves every resample, instead of one sort per
-    resample. A paired bootstrap passes the same ``rows`` for both models.
-    """
-    labels = np.asarray(labels).ravel()
-    scores = np.asarray(scores, dtype=np.float64).ravel()
-    rows = np.asarray(rows)
-    if labels.shape != scores.shape or not np.isin(labels, (0, 1)).all():
-        raise ValueError(
-            f"labels must be 0/1 with one score each, got labels {labels.shape} and "
-            f"scores {scores.shape}"
-        )
-    if rows.ndim != 2 or not np.issubdtype(rows.dtype, np.integer):
-        raise ValueError(f"rows must be int indices shaped (resamples, n), got {rows.shape}")
-    order = np.argsort(scores, kind="stable")
-    rank_of = np.empty_like(order)
-    rank_of[order] = np.arange(len(order))
-    # copies of each session in each resample, columns in ascending score order
-    counts = np.zeros((len(rows), len(scores)))
-    np.add.at(counts, (np.arange(len(rows))[:, None], rank_of[rows]), 1.0)
-    sorted_scores, positive = scores[order], labels[order] == 1
-    ties = np.flatnonzero(np.r_[True, sorted_scores[1:] != sorted_scores[:-1]])
-    pos = np.add.reduceat(counts * positive, ties, axis=1)  # (B, groups of equal scores)
-    neg = np.add.reduceat(counts * ~positive, ties, axis=1)
-    below = np.cumsum(neg, axis=1) - neg  # negatives scored strictly lower
-    n_pos, n_neg = pos.sum(axis=1), neg.sum(axis=1)
-    if (n_pos == 0).any() or (n_neg == 0).any():
-        raise ValueError("a resample holds one class only: its ROC-AUC is undefined")
-    return (pos * (below + 0.5 * neg)).sum(axis=1) / (n_pos * n_neg)

@@ -272,37 +272,3 @@ def test_question_bank_numeric_answers():
     flipped = roc_auc_score(1 - y, s)
     assert flipped == pytest.approx(1 - auc)
     assert answers["13-q3"]["answer"] == pytest.approx(1 - 0.72, abs=answers["13-q3"]["tolerance"])
-
-
-# --- FastTraceAdam (helpers.optimizers): Keras' Adam update, cheaper to trace -----------------
-def _train_with(optimizer):
-    """Embedding (ids repeat within a batch: sparse gradients) → Dense → logit, 3 epochs."""
-    rng = np.random.default_rng(0)
-    ids = rng.integers(1, 20, (256, 6)).astype("int32")
-    y = (ids[:, 0] > 10).astype("float32")
-    keras.utils.set_random_seed(0)
-    inputs = keras.Input((6,), dtype="int32")
-    x = keras.layers.Flatten()(keras.layers.Dense(3, "tanh")(keras.layers.Embedding(20, 4)(inputs)))
-    model = keras.Model(inputs, keras.layers.Dense(1)(x))
-    model.compile(optimizer=optimizer, loss=keras.losses.BinaryCrossentropy(from_logits=True))
-    model.fit(ids, y, batch_size=64, epochs=3, shuffle=False, verbose=0)
-    return model.get_weights(), optimizer
-
-
-def test_fused_adam_trains_the_weights_keras_adam_trains():
-    from helpers.optimizers import FastTraceAdam
-
-    expected, _ = _train_with(keras.optimizers.Adam(0.05))
-    got, optimizer = _train_with(FastTraceAdam(0.05))
-    assert int(optimizer.iterations) == 12
-    sgd, _ = _train_with(keras.optimizers.SGD(0.05))  # the comparison can fail:
-    assert max(np.abs(a - b).max() for a, b in zip(expected, sgd, strict=True)) > 1e-2
-    for a, b in zip(expected, got, strict=True):  # embedding (sparse) and dense weights
-        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
-
-
-def test_fused_adam_rejects_amsgrad():
-    from helpers.optimizers import FastTraceAdam
-
-    with pytest.raises(ValueError, match="amsgrad"):
-        FastTraceAdam(amsgrad=True)

@@ -441,27 +441,3 @@ def test_fit_best_over_seeds_same_seed_same_run(small_data):
     # second run would continue the first)
     np.testing.assert_allclose(twice[1][0], once[1][0], atol=1e-5)
     assert not np.allclose(twice[2][0], once[1][0], atol=1e-3)
-
-
-def test_resampled_roc_auc_equals_scikit_learn_per_resample():
-    from sklearn.metrics import roc_auc_score
-
-    rng = np.random.default_rng(0)
-    labels = (rng.random(300) < 0.2).astype(int)
-    scores = np.round(rng.random(300), 1)  # many ties: they must count one half
-    rows = rng.integers(0, 300, (40, 300))
-    expected = [roc_auc_score(labels[r], scores[r]) for r in rows]
-    np.testing.assert_allclose(tr.resampled_roc_auc(labels, scores, rows), expected, atol=1e-12)
-
-
-@pytest.mark.parametrize(
-    "labels, rows, match",
-    [
-        ([0, 1, 2], [[0, 1, 2]], "0/1"),
-        ([0, 1, 1], [0, 1, 2], "rows must be int indices"),
-        ([0, 1, 1], [[1, 2, 2]], "one class only"),
-    ],
-)
-def test_resampled_roc_auc_bad_input(labels, rows, match):
-    with pytest.raises(ValueError, match=match):
-        tr.resampled_roc_auc(np.array(labels), np.array([0.1, 0.2, 0.3]), np.array(rows))

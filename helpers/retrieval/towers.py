@@ -29,7 +29,6 @@ import numpy as np
 from keras import ops
 
 from helpers.layers import AttentionLayer
-from helpers.optimizers import FastTraceAdam
 from helpers.retrieval import losses
 from helpers.retrieval.multi_interest import MultiInterestPooling, best_interest
 
@@ -184,8 +183,7 @@ def build_two_tower(item_category, train_targets, *, loss="in_batch_logq", dim=3
     model = TwoTower(item_category, sampling_log_q(train_targets, len(item_category) - 1),
                      loss=loss, dim=dim, history_len=history_len, n_interests=n_interests,
                      seed=seed, **options)  # fmt: skip
-    # Keras' Adam update with fewer ops per variable: a cheaper first-step trace
-    model.compile(optimizer=FastTraceAdam(learning_rate))
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate))
     model(np.ones((1, history_len), dtype=np.int32))  # build the weights
     return model
 
