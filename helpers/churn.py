@@ -252,19 +252,19 @@ def roc_auc_rows(labels, probs) -> np.ndarray:
     """ROC-AUC of every row: ``(r, n)`` 0/1 labels and ``(r, n)`` scores -> ``(r,)``.
 
     Row ``k`` gives ``sklearn.metrics.roc_auc_score(labels[k], probs[k])``, computed for all
-    rows at once as the Mann-Whitney statistic: the mean rank of the positives (tied scores
-    share their average rank, so a tie counts one half). For a bootstrap, row ``k`` is
+    rows at once by :func:`helpers.metrics.grouped_roc_auc` (a row is a group): the
+    Mann-Whitney statistic, a tie counting one half. For a bootstrap, row ``k`` is
     resample ``k``: ``labels[resamples]``, ``probs[resamples]``. A row with one class only
     gives NaN.
     """
-    from scipy.stats import rankdata
+    from helpers.metrics import grouped_roc_auc
 
     labels, probs = _rows(labels, probs)
-    ranks = rankdata(probs, axis=1)
-    n_pos = labels.sum(axis=1)
-    n_neg = labels.shape[1] - n_pos
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return ((ranks * labels).sum(axis=1) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+    r, n = labels.shape
+    if n == 0:
+        return np.full(r, np.nan)  # no customer: no pair to order
+    _, auc = grouped_roc_auc(labels.ravel(), probs.ravel(), np.repeat(np.arange(r), n))
+    return auc
 
 
 def brier_rows(labels, probs) -> np.ndarray:

@@ -118,12 +118,14 @@ def bootstrap_roc_auc(labels, scores, rows) -> np.ndarray:
     """ROC-AUC of ``scores`` on each bootstrap resample: ``rows`` ``(B, n)`` indices → ``(B,)``.
 
     Entry ``b`` equals ``roc_auc_score(labels[rows[b]], scores[rows[b]])`` (ties count
-    one half), computed for all resamples at once: a resample is a count per
-    session, and ROC-AUC is the weighted share of (positive, negative) pairs in
-    the right order (Mann-Whitney), so one sort of the scores serves every
-    resample. A paired bootstrap of two models passes the same ``rows`` to both.
-    Raises ``ValueError`` when a resample holds one class only (undefined AUC).
+    one half), computed for all resamples at once by
+    :func:`helpers.metrics.grouped_roc_auc`: a resample is a group holding every session,
+    counted as many times as it was drawn. A paired bootstrap of two models passes the
+    same ``rows`` to both. Raises ``ValueError`` when a resample holds one class only
+    (undefined AUC).
     """
+    from helpers.metrics import grouped_roc_auc
+
     labels, scores = np.asarray(labels).ravel(), np.asarray(scores, dtype=float).ravel()
     rows = np.asarray(rows)
     if labels.shape != scores.shape:
@@ -134,16 +136,24 @@ def bootstrap_roc_auc(labels, scores, rows) -> np.ndarray:
         raise ValueError(f"rows must be integer indices shaped (resamples, n), got {rows.shape}")
     if not np.isin(labels, (0, 1)).all():
         raise ValueError("labels must be 0 or 1")
-    counts = np.zeros((len(rows), len(labels)))
-    np.add.at(counts, (np.arange(len(rows))[:, None], rows), 1.0)  # (B, n): copies drawn
-    order = np.argsort(scores, kind="stable")
-    sorted_scores, positive = scores[order], labels[order] == 1
-    tie_starts = np.flatnonzero(np.r_[True, sorted_scores[1:] != sorted_scores[:-1]])
-    counts = counts[:, order]
-    pos = np.add.reduceat(counts * positive, tie_starts, axis=1)  # (B, groups of equal score)
-    neg = np.add.reduceat(counts * ~positive, tie_starts, axis=1)
-    below = np.cumsum(neg, axis=1) - neg  # negatives scored strictly lower
-    n_pos, n_neg = pos.sum(axis=1), neg.sum(axis=1)
-    if np.any(n_pos == 0) or np.any(n_neg == 0):
+    resamples, n = len(rows), len(labels)
+    low = int(rows.min()) if rows.size else 0
+    if rows.size and not (-n <= low and rows.max() < n):
+        raise ValueError(f"rows must index the {n} sessions (from {-n} to {n - 1})")
+    if low < 0:
+        rows = np.where(rows < 0, rows + n, rows)  # numpy's negative indices, as labels[rows]
+    # Sessions in score order, so that the tiled rows reach grouped_roc_auc already ordered
+    # by (resample, score) and need no sort of resamples x sessions rows.
+    order = np.argsort(scores)
+    labels, scores = labels[order], scores[order]
+    position = np.empty(n, dtype=np.intp)
+    position[order] = np.arange(n)
+    # copies of session j drawn in resample b, at slot b * n + position[j]
+    slot = (np.arange(resamples)[:, None] * n + position[rows]).ravel()
+    counts = np.bincount(slot, minlength=resamples * n)
+    resample = np.repeat(np.arange(resamples), n)
+    _, auc = grouped_roc_auc(np.tile(labels, resamples), np.tile(scores, resamples), resample,
+                             counts)
+    if np.isnan(auc).any():
         raise ValueError("a resample holds one class only: its ROC-AUC is undefined")
-    return (pos * (below + 0.5 * neg)).sum(axis=1) / (n_pos * n_neg)
+    return auc

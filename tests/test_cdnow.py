@@ -400,3 +400,23 @@ def test_row_wise_measures_equal_sklearn_and_the_loop():
     assert np.isnan(roc_auc_rows(np.zeros((1, 5)), rng.random((1, 5))))[0]
     with pytest.raises(ValueError, match="resamples, customers"):
         brier_rows(labels[0], probs[0])
+
+
+def test_roc_auc_rows_nan_only_for_one_class_rows_and_clear_errors():
+    """roc_auc_rows is helpers.metrics.grouped_roc_auc with a row per group: a one-class row
+    is NaN among defined rows, and labels other than 0/1 or non-finite scores are refused."""
+    from sklearn.metrics import roc_auc_score
+
+    from helpers.churn import roc_auc_rows
+
+    labels = np.array([[0, 1, 1, 0], [1, 1, 1, 1], [0, 0, 1, 0]])
+    probs = np.array([[0.2, 0.2, 0.9, 0.1], [0.1, 0.2, 0.3, 0.4], [0.5, 0.6, 0.6, 0.1]])
+    auc = roc_auc_rows(labels, probs)
+    assert auc[0] == roc_auc_score(labels[0], probs[0])
+    assert np.isnan(auc[1])
+    assert auc[2] == roc_auc_score(labels[2], probs[2])
+    assert roc_auc_rows(np.zeros((2, 0)), np.zeros((2, 0))).shape == (2,)
+    with pytest.raises(ValueError, match="0 or 1"):
+        roc_auc_rows(labels * 2, probs)
+    with pytest.raises(ValueError, match="finite"):
+        roc_auc_rows(labels, np.where(labels == 1, np.nan, probs))
