@@ -272,3 +272,23 @@ def test_question_bank_numeric_answers():
     flipped = roc_auc_score(1 - y, s)
     assert flipped == pytest.approx(1 - auc)
     assert answers["13-q3"]["answer"] == pytest.approx(1 - 0.72, abs=answers["13-q3"]["tolerance"])
+
+
+def test_build_towers_creates_adam_state_before_training_and_trains_the_same():
+    # built eagerly so the first traced step creates no variables (one trace, not two);
+    # the result must equal an optimizer left to build itself inside fit
+    ids = {"behavior_ids": np.tile(_ids(), (8, 1))}
+    y = np.tile(np.array([1, 0, 0, 1], "float32"), 8)
+    weights = []
+    for prebuilt in (True, False):
+        keras.utils.set_random_seed(0)
+        model = eng.build_towers({"a": dict(n_items=0), "b": dict(n_items=0, norm="none")})
+        assert model.optimizer.built and len(model.optimizer.variables) > 2
+        if not prebuilt:
+            model.compile(optimizer=keras.optimizers.Adam(3e-3),
+                          loss=eng.summed_binary_crossentropy)  # fmt: skip
+            assert not model.optimizer.built
+        model.fit(ids, y, epochs=2, batch_size=8, verbose=0)
+        weights.append([w.numpy() for w in model.trainable_variables])
+    for a, b in zip(*weights, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)

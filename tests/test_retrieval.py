@@ -458,3 +458,14 @@ def test_fit_two_tower_trains_whole_batches_only():
     assert int(model.optimizer.iterations) == 2 * (200 // 64)  # 3 whole batches per epoch
     with pytest.raises(ValueError, match="batch_size"):
         towers.fit_two_tower(model, data, epochs=1, batch_size=256)
+
+
+def test_build_two_tower_creates_adam_state_before_training():
+    from helpers.retrieval import towers
+
+    data = small(n=128)
+    model = towers.build_two_tower(data.catalogue.item_category, data.target, dim=8)
+    assert model.optimizer.built  # no variable created inside the traced step: one trace
+    n_state = len(model.optimizer.variables)
+    towers.fit_two_tower(model, data, epochs=1, batch_size=64)
+    assert len(model.optimizer.variables) == n_state and int(model.optimizer.iterations) == 2

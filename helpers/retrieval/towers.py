@@ -185,6 +185,9 @@ def build_two_tower(item_category, train_targets, *, loss="in_batch_logq", dim=3
                      seed=seed, **options)  # fmt: skip
     model.compile(optimizer=keras.optimizers.Adam(learning_rate))
     model(np.ones((1, history_len), dtype=np.int32))  # build the weights
+    # Adam's moments created now, eagerly: created inside the first traced training step
+    # instead, they make TensorFlow trace that step twice
+    model.optimizer.build(model.trainable_variables)
     return model
 
 
