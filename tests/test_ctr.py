@@ -137,7 +137,7 @@ def test_attention_gru_cell_ignores_unattended_steps():
 @pytest.mark.parametrize("name", ["pooling_attention", "din", "din_softmax", "dien"])
 def test_models_train_save_and_load(name, data, tmp_path):
     neg = 1 if name == "dien" else None
-    # the 10 most recent events: the unrolled DIEN's graph grows with the history length
+    # the 10 most recent events keep the recurrent DIEN quick
     x = ctr.model_inputs(data, max_len=10, negatives_seed=neg)
     model = ctr.BUILDERS[name](data.n_items, data.n_categories, history_len=10)
     ctr.train(model, x, data.click, epochs=1, batch_size=256)
@@ -176,7 +176,7 @@ def test_serving_paths_equal_the_model(data, normalization):
 def test_benchmark_json_keys(capsys):
     from helpers.ctr import benchmark
 
-    # short histories: the unrolled DIEN's graph (hence its build time) grows with them
+    # short histories keep the recurrent DIEN quick
     benchmark.main(["--json", "--n-users", "200", "--long-users", "100", "--history-len", "8",
                     "--long-history", "60", "--epochs", "1"])
     rows = json.loads(capsys.readouterr().out)
@@ -188,3 +188,24 @@ def test_benchmark_json_keys(capsys):
             for key in ("roc_auc", "gauc", "bayes_roc_auc", "bayes_gauc", "log_loss",
                         "train_seconds"):
                 assert isinstance(r[key], float), (r["model"], key)
+
+
+def test_restart_as_trains_exactly_like_a_fresh_model(data):
+    x = ctr.model_inputs(data, max_len=10)
+    keras.utils.set_random_seed(3)
+    used = ctr.build_din_model(data.n_items, data.n_categories)
+    ctr.train(used, x, data.click, epochs=1, batch_size=256)
+
+    def fresh_then_trained(restart):
+        keras.utils.set_random_seed(7)
+        fresh = ctr.build_din_model(data.n_items, data.n_categories)
+        model = ctr.restart_as(used, fresh) if restart else fresh
+        ctr.train(model, x, data.click, epochs=1, batch_size=256)
+        return ctr.predict(model, x)
+
+    expected = fresh_then_trained(restart=False)
+    restarted = fresh_then_trained(restart=True)
+    # continuing from the first training's weights or Adam slots would not match
+    np.testing.assert_allclose(restarted, expected, rtol=0, atol=1e-6)
+    with pytest.raises(ValueError, match="same architecture"):
+        ctr.restart_as(used, ctr.build_pooling_attention_model(data.n_items, data.n_categories))

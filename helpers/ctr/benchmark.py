@@ -129,7 +129,7 @@ def main(argv=None):
     parser.add_argument("--long-users", type=int, default=5_000)
     parser.add_argument("--long-history", type=int, default=400)
     parser.add_argument("--history-len", type=int, default=40,
-                        help="events per history in the short data set (DIEN unrolls them)")
+                        help="events per history in the short data set")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])

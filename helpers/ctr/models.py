@@ -74,7 +74,7 @@ def _build_optimizer(model):
     """Create the optimizer's slots now, not inside the first traced train step.
 
     Variables created while ``fit`` traces its step make TensorFlow trace the whole
-    step a second time; building them here halves that cost (for the unrolled DIEN,
+    step a second time; building them here halves that cost (for an unrolled DIEN,
     seconds) and changes no number: the slots start at zero either way.
     """
     model.optimizer.build(model.trainable_variables)
@@ -131,7 +131,7 @@ def build_din_model(
 
 
 def build_dien_model(
-    n_items, n_categories, dim=8, units=16, mode="augru", aux_weight=1.0, unroll=True,
+    n_items, n_categories, dim=8, units=16, mode="augru", aux_weight=1.0, unroll=False,
     history_len=40, **_,
 ):
     """DIEN-lite: GRU interest extractor (+ auxiliary loss) → attention → AUGRU evolution.
@@ -139,6 +139,9 @@ def build_dien_model(
     ``mode``: ``"augru"`` (paper), ``"agru"`` (score replaces the update gate) or
     ``"aigru"`` (states scaled by the score before a plain GRU). ``aux_weight=0``
     drops the auxiliary loss (then ``neg_items`` / ``neg_cats`` are not needed).
+    ``unroll=True`` unrolls both recurrences over a fixed ``history_len`` (the graph
+    grows with it); the default loop takes any history length and, on CPU, trains
+    and predicts faster (measured on 10 events: about 30 % less CPU).
     """
     if mode not in ("augru", "agru", "aigru"):
         raise ValueError(f"mode must be 'augru', 'agru' or 'aigru', got {mode!r}")
@@ -217,6 +220,25 @@ BUILDERS = {
     "din_dice": lambda *a, **k: build_din_model(*a, activation="dice", mlp_activation="dice", **k),
     "dien": build_dien_model,
 }
+
+
+def restart_as(model, fresh):
+    """Give the compiled ``model`` the initial weights and optimizer state of ``fresh``, a
+    just-built model of the same architecture, and return ``model``.
+
+    Training it again then equals training ``fresh`` (same weights, zeroed Adam slots,
+    step count 0), but reuses ``model``'s traced train and predict steps instead of
+    tracing new ones (about a second each on CPU). ``model``'s trained weights are lost.
+    """
+    if [w.shape for w in model.weights] != [w.shape for w in fresh.weights]:
+        raise ValueError(
+            f"restart_as needs two models of the same architecture, got {model.name!r} "
+            f"({len(model.weights)} weights) and {fresh.name!r} ({len(fresh.weights)} weights)"
+        )
+    model.set_weights(fresh.get_weights())
+    for mine, theirs in zip(model.optimizer.variables, fresh.optimizer.variables, strict=True):
+        mine.assign(theirs)
+    return model
 
 
 def model_inputs(data, max_len=None, negatives_seed=None):
