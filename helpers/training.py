@@ -52,6 +52,9 @@ def fit_best(
         patience=epochs,
         restore_best_weights=True,
     )
+    if model.built and not model.optimizer.built:
+        # Adam's moments made now, not inside the first traced step (which then traces twice)
+        model.optimizer.build(model.trainable_variables)
     start = time.perf_counter()
     history = model.fit(
         x_train, y_train, validation_data=validation_data, epochs=epochs,

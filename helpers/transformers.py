@@ -255,6 +255,7 @@ def build_sasrec_model(
         optimizer=keras.optimizers.Adam(learning_rate),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0),
     )
+    model.optimizer.build(model.trainable_variables)  # Adam's moments now: one trace, not two
     return model
 
 

@@ -39,6 +39,9 @@ def test_classifier_shapes_and_compile():
     assert tuple(model.input.shape) == (None, 20, N_FEATURES)
     assert tuple(model.output.shape) == (None, 1)
     assert model.compiled and model.loss == "binary_crossentropy"
+    # Adam's moments exist before training (made inside the first traced step, they
+    # would make TensorFlow trace that step twice)
+    assert model.optimizer.built and len(model.optimizer.variables) > 2
     lstm = model.get_layer("lstm")
     assert lstm.activation is keras.activations.tanh  # keeps the cuDNN path
 

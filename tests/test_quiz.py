@@ -816,3 +816,21 @@ def _output_text(cell):
     from tests.test_notebooks import output_text
 
     return output_text(cell) if cell.cell_type == "code" else ""
+
+
+def test_the_solution_sheet_of_09_answers_every_item_correctly(capsys):
+    """09's worked answer sheet must keep up with the bank: every quiz item, full marks.
+
+    (nbval runs 09 without comparing outputs, so a sheet missing new items would only
+    show as a stale ✓ in the stored notebook.)"""
+    import nbformat
+
+    path = Path(__file__).resolve().parents[1] / "solutions" / "09_mock_interview.ipynb"
+    cells = nbformat.read(path, 4).cells
+    source = next(c.source for c in cells if c.cell_type == "code" and "def my_answers" in c.source)
+    namespace = {}
+    exec(source, namespace)
+    result = quiz.check_and_grade(namespace["my_answers"])
+    assert set(namespace["my_answers"]()) == set(quiz.ANSWER_KEY)
+    assert result.revisit() == {}, result.summary()
+    assert "✓" in capsys.readouterr().out

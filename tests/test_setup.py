@@ -23,6 +23,14 @@ def test_prints_and_returns_versions(capsys):
     assert f"keras {versions['keras']}" in capsys.readouterr().out
 
 
+def test_graph_optimiser_is_switched_off():
+    import tensorflow as tf
+
+    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": False})
+    setup.setup_notebook(quiet=True)
+    assert tf.config.optimizer.get_experimental_options()["disable_meta_optimizer"] is True
+
+
 def test_too_old_tensorflow_names_the_fix(monkeypatch):
     monkeypatch.setattr(setup, "MIN_TENSORFLOW", (99, 0))
     with pytest.raises(RuntimeError, match=r"need >= 2\.16.*make lab"):

@@ -43,6 +43,35 @@ def test_fit_best_restores_the_best_validation_epoch(data):
     assert seconds > 0
 
 
+def _model_with_unbuilt_adam():
+    keras.utils.set_random_seed(0)
+    model = build_lstm_attention_model(lstm_units=4)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="binary_crossentropy",
+                  metrics=[keras.metrics.AUC(name="roc_auc")])  # a fresh Adam, not built yet
+    assert not model.optimizer.built
+    return model
+
+
+def test_fit_best_builds_adam_before_fit(data, monkeypatch):
+    model, seen = _model_with_unbuilt_adam(), []
+    monkeypatch.setattr(model, "fit", lambda *a, **k: seen.append(model.optimizer.built))
+    fit_best(model, data.inputs(), data.labels, (data.inputs(), data.labels), epochs=1)
+    assert seen == [True]  # built before fit traces its first step (else it traces twice)
+
+
+def test_building_adam_early_trains_the_same_weights(data):
+    trained = []
+    for early in (False, True):
+        model = _model_with_unbuilt_adam()
+        if early:
+            model.optimizer.build(model.trainable_variables)
+        keras.utils.set_random_seed(1)
+        model.fit(data.inputs(), data.labels, epochs=2, batch_size=64, verbose=0)
+        trained.append(model.get_weights())
+    for late, early in zip(*trained, strict=True):
+        np.testing.assert_array_equal(late, early)
+
+
 def test_attention_bars_draw_one_bar_per_real_event(data):
     row = int(np.argmax(data.lengths < data.max_len))
     length = int(data.lengths[row])
