@@ -12,9 +12,8 @@
   :func:`ranking_metrics` — next-item training data and HR@k / NDCG@k against *all* items.
 * :func:`scaled_dot_product_attention`, :func:`causal_mask` — NumPy references, and
   :func:`check_scaled_dot_product_attention`, the checker of notebook 07's exercise.
-* :func:`fit_best_over_seeds` (one architecture over several seeds, traced once), optionally
-  on :func:`length_batches` (sessions of similar length, trimmed); paired bootstraps use
-  :func:`helpers.training.bootstrap_roc_auc`.
+* :func:`fit_best_over_seeds` (one architecture over several seeds, traced once); paired
+  bootstraps use :func:`helpers.training.bootstrap_roc_auc`.
 
 Everything is Keras 3 functional API with Keras' own layers (``MultiHeadAttention``,
 ``LayerNormalization``, ``Embedding(mask_zero=True)``) and ``keras.ops``.
@@ -524,56 +523,9 @@ def _explain_attention_crash(fn, crash, q, k, v):
 # --- several seeds of one architecture, traced once ----------------------------------
 
 
-def length_batches(x, y, batch_size: int, *, seed: int = 0):
-    """Batches of sessions of similar length, each trimmed to its longest session.
-
-    ``x``: a dict of right-padded ``(n, time)`` arrays holding ``item_ids`` (0 = padding;
-    it gives each session's length), e.g. ``BehaviorSequences.inputs()`` plus
-    ``time_gaps``; ``y``: ``(n,)`` labels. A ``keras.utils.PyDataset`` for ``model.fit``:
-    the sessions are sorted by length and cut into ``ceil(n / batch_size)`` batches of
-    equal size (so a batch holds sessions of about the same length), each batch keeps
-    only its longest session's steps, and the order of the batches is reshuffled every
-    epoch (same ``seed``, same order). With masked inputs, trailing padding changes no
-    prediction, so only the cost changes: on notebook 07's sessions (median 14 events,
-    padded to 40) most padded steps are skipped. What changes for training is what a
-    batch holds: similar lengths instead of a random draw.
-    """
-    if not isinstance(x, dict) or "item_ids" not in x:
-        raise ValueError(f"x must be a dict of (n, time) arrays with 'item_ids', got {type(x)}")
-    y = np.asarray(y, dtype=np.float32)
-    lengths = (np.asarray(x["item_ids"]) > 0).sum(axis=1)
-    if y.shape != lengths.shape or any(np.shape(a)[0] != len(y) for a in x.values()):
-        raise ValueError(
-            f"x and y need one row per session: y {y.shape}, "
-            f"x {({k: np.shape(a) for k, a in x.items()})}"
-        )
-    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1 or len(y) == 0:
-        raise ValueError(f"need a positive int batch_size and sessions, got {batch_size!r}")
-
-    class LengthBatches(keras.utils.PyDataset):
-        def __init__(self):
-            super().__init__()
-            by_length = np.argsort(lengths, kind="stable")
-            self.batches = np.array_split(by_length, -(-len(y) // int(batch_size)))
-            self.rng = np.random.default_rng(seed)
-            self.order = self.rng.permutation(len(self.batches))
-
-        def __len__(self):
-            return len(self.batches)
-
-        def __getitem__(self, index):
-            rows = self.batches[self.order[index]]
-            width = max(int(lengths[rows].max()), 1)
-            return {k: np.asarray(a)[rows, :width] for k, a in x.items()}, y[rows]
-
-        def on_epoch_end(self):
-            self.order = self.rng.permutation(len(self.batches))
-
-    return LengthBatches()
-
-
 def predict_in_length_order(model, x, batch_size: int = 2048) -> np.ndarray:
-    """``model``'s outputs for ``x`` (a dict as in :func:`length_batches`), in row order.
+    """``model``'s outputs for ``x`` (a dict of right-padded ``(n, time)`` arrays holding
+    ``item_ids``, 0 = padding), in row order.
 
     Rows sorted by length, cut into chunks of ``batch_size``, each trimmed to its longest
     session and run as one eager call (no graph traced). Masked models only.
@@ -605,8 +557,7 @@ class _OneBatch(keras.utils.PyDataset):
         return self.x, self.y
 
 
-def fit_best_over_seeds(build, x, y, validation_data, seeds, predict_x, *, epochs, batch_size,
-                        by_length: bool = False):  # fmt: skip
+def fit_best_over_seeds(build, x, y, validation_data, seeds, predict_x, *, epochs, batch_size):
     """Train ``build()`` once per seed, keep each run's best validation epoch, predict.
 
     The seed sets the initial weights, the dropout masks and the shuffling
@@ -620,14 +571,11 @@ def fit_best_over_seeds(build, x, y, validation_data, seeds, predict_x, *, epoch
     ``x``, ``validation_data[0]`` and ``predict_x`` are dicts with ``item_ids``. The
     validation split is scored as one batch each epoch (Keras' AUC adds up counts, so the
     best epoch is the one batches of ``batch_size`` would pick) and the predictions come
-    from :func:`predict_in_length_order` (eager, nothing traced). ``by_length=True``
-    trains on :func:`length_batches` (batch order shuffled with the run's seed) at well
-    under half the cost per epoch, but it is not the same training: on notebook 07's
-    split both of its models end far lower and less stable with sorted batches than with
-    random ones (LSTM + attention 0.63-0.77 test ROC-AUC over seeds 1-3, BST 0.63-0.66),
-    so the notebook keeps random batches. After the first seed, a by-length run differs
-    from a new model's by rounding: its first step runs in the graph traced for any
-    width, not for the first batch's.
+    from :func:`predict_in_length_order` (eager, nothing traced). Training keeps random
+    batches: batches of sessions of similar length, each trimmed to its longest session,
+    cost well under half per epoch, but on notebook 07's split both of its models ended far
+    lower and less stable with them (LSTM + attention 0.63-0.77 test ROC-AUC over seeds
+    1-3, BST 0.63-0.66): sorted batches are a different training, not a cheaper one.
 
     Returns ``({seed: (probabilities of predict_x (n,), seconds of training)}, model)``,
     the model holding the last seed's best weights.
@@ -646,15 +594,8 @@ def fit_best_over_seeds(build, x, y, validation_data, seeds, predict_x, *, epoch
                 if not variable.path.endswith("learning_rate"):
                     variable.assign(np.zeros(variable.shape, variable.dtype))
             keras.utils.set_random_seed(seed)
-        if by_length:
-            val_x, val_y = validation_data
-            _, _, seconds = fit_best(model, length_batches(x, y, batch_size, seed=seed), None,
-                                     length_batches(val_x, val_y, len(val_y)), epochs=epochs,
-                                     batch_size=None)  # fmt: skip
-            probs = predict_in_length_order(model, predict_x)[:, 0]
-        else:
-            _, _, seconds = fit_best(model, x, y, _OneBatch(*validation_data), epochs=epochs,
-                                     batch_size=batch_size)  # fmt: skip
-            probs = predict_in_length_order(model, predict_x)[:, 0]
+        _, _, seconds = fit_best(model, x, y, _OneBatch(*validation_data), epochs=epochs,
+                                 batch_size=batch_size)  # fmt: skip
+        probs = predict_in_length_order(model, predict_x)[:, 0]
         runs[seed] = (probs, seconds)
     return runs, model

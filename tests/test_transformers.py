@@ -418,8 +418,7 @@ def test_checker_says_not_attempted(capsys):
     assert "not attempted yet" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("by_length", [False, True])
-def test_fit_best_over_seeds_same_seed_same_run(small_data, by_length):
+def test_fit_best_over_seeds_same_seed_same_run(small_data):
     # what is tested is the re-initialisation (weights copied in, Adam reset), whatever the
     # model: a small embedding model traces in a fraction of a Transformer's time
     def build():
@@ -435,51 +434,13 @@ def test_fit_best_over_seeds_same_seed_same_run(small_data, by_length):
         return compile_classifier(keras.Model(inputs, outputs), learning_rate=1e-2)
 
     x, y = small_data.inputs(), small_data.labels
-    # by length, the first run's first step runs in a graph traced for its batch's exact
-    # width and later runs' in the one traced for any width (rounding differs): compare
-    # seed 1 after seed 3 with seed 1 after seed 2
-    first = (1,) if not by_length else (3, 1)
-    once, _ = tr.fit_best_over_seeds(build, x, y, (x, y), first, x, epochs=2, batch_size=32,
-                                     by_length=by_length)  # fmt: skip
-    twice, _ = tr.fit_best_over_seeds(build, x, y, (x, y), (2, 1), x, epochs=2, batch_size=32,
-                                      by_length=by_length)  # fmt: skip
+    once, _ = tr.fit_best_over_seeds(build, x, y, (x, y), (1,), x, epochs=2, batch_size=32)
+    twice, _ = tr.fit_best_over_seeds(build, x, y, (x, y), (2, 1), x, epochs=2, batch_size=32)
     # seed 1 after seed 2's run on the same traced model = seed 1 on a new model: the
     # weights are re-initialised and Adam's moments and step counter reset (else the
     # second run would continue the first)
     np.testing.assert_allclose(twice[1][0], once[1][0], atol=1e-5)
     assert not np.allclose(twice[2][0], once[1][0], atol=1e-3)
-
-
-def test_length_batches_cover_every_session_once_trimmed(small_data):
-    x = {**small_data.inputs(), "time_gaps": small_data.time_gaps}
-    batches = tr.length_batches(x, small_data.labels, 32, seed=0)
-    lengths = small_data.lengths
-    seen = []
-    for i in range(len(batches)):
-        inputs, labels = batches[i]
-        rows = batches.batches[batches.order[i]]
-        width = inputs["item_ids"].shape[1]
-        assert width == lengths[rows].max()  # trimmed to its longest session, no further
-        for key, array in x.items():
-            np.testing.assert_array_equal(inputs[key], array[rows, :width])
-        np.testing.assert_array_equal(labels, small_data.labels[rows])
-        seen.extend(rows)
-    assert sorted(seen) == list(range(len(small_data)))  # every session exactly once
-    # sessions of similar length share a batch: batches do not overlap in length much
-    widths = sorted(lengths[b].max() for b in batches.batches)
-    assert widths[0] < widths[-1]
-    first = list(batches.order)
-    batches.on_epoch_end()
-    assert list(batches.order) != first or len(batches) < 3  # reshuffled every epoch
-
-
-def test_length_batches_bad_input(small_data):
-    with pytest.raises(ValueError, match="item_ids"):
-        tr.length_batches(small_data.features, small_data.labels, 32)
-    with pytest.raises(ValueError, match="one row per session"):
-        tr.length_batches(small_data.inputs(), small_data.labels[:-1], 32)
-    with pytest.raises(ValueError, match="batch_size"):
-        tr.length_batches(small_data.inputs(), small_data.labels, 0)
 
 
 def test_predict_in_length_order_equals_padded_predict(small_data):
