@@ -32,6 +32,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from helpers.training import build_optimizer_state
 from helpers.transformers import event_positions
 
 NORMS = ("layer", "batch", "masked_batch", "none")
@@ -406,10 +407,7 @@ def build_towers(towers: dict, *, kind="encoder", learning_rate=3e-3) -> keras.M
     model = keras.Model(inputs, out, name=f"{kind}_towers")
     model.tower_names = list(towers)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=summed_binary_crossentropy)
-    # Adam's moments created now, eagerly: created inside the first traced training step
-    # instead, they make TensorFlow trace that step twice (about 7 CPU s for 4 towers)
-    model.optimizer.build(model.trainable_variables)
-    return model
+    return build_optimizer_state(model)
 
 
 def gradient_norms_per_layer(model, x, y, loss_fn=None, training=True) -> dict[str, float]:

@@ -86,6 +86,12 @@ def grouped_roc_auc(labels, scores, groups, counts=None) -> tuple[np.ndarray, np
         ValueError: an input is not one-dimensional, lengths differ, labels are not 0/1,
             scores are not finite, or counts are negative or not finite.
     """
+    keys, _, auc = _grouped_roc_auc_and_codes(labels, scores, groups, counts)
+    return keys, auc
+
+
+def _grouped_roc_auc_and_codes(labels, scores, groups, counts=None):
+    """:func:`grouped_roc_auc` plus each row's group code ``(n,)`` (its index into ``keys``)."""
     labels = _vector("labels", labels, dtype=None)
     scores = _vector("scores", scores)
     groups = _vector("groups", groups, dtype=None)
@@ -107,8 +113,9 @@ def grouped_roc_auc(labels, scores, groups, counts=None) -> tuple[np.ndarray, np
         if not np.isfinite(counts).all() or np.any(counts < 0):
             raise ValueError("counts must be finite and non-negative")
     keys, code = _group_codes(groups)
+    row_code = code  # returned as given: the sort below reorders ``code``
     if n == 0:
-        return keys, np.zeros(0)
+        return keys, row_code, np.zeros(0)
     weight = counts  # None: every row once (bincount then counts rows, exactly)
     if not (
         np.all(code[1:] >= code[:-1])
@@ -148,7 +155,7 @@ def grouped_roc_auc(labels, scores, groups, counts=None) -> tuple[np.ndarray, np
     defined = (n_pos > 0) & (n_neg > 0)
     auc = np.full(len(keys), np.nan)
     auc[defined] = pairs_won[defined] / (n_pos[defined] * n_neg[defined])
-    return keys, auc
+    return keys, row_code, auc
 
 
 def gauc(labels, scores, groups, weights=None) -> float:
@@ -169,8 +176,7 @@ def gauc(labels, scores, groups, weights=None) -> float:
     Raises:
         ValueError: shapes differ, labels are not 0/1, or no group has both classes.
     """
-    _, code = _group_codes(_vector("groups", groups, dtype=None))
-    _, auc = grouped_roc_auc(labels, scores, code)  # checks labels, scores and lengths
+    _, code, auc = _grouped_roc_auc_and_codes(labels, scores, groups)  # checks the inputs
     n_groups = len(auc)
     if weights is None:
         w = np.bincount(code, minlength=n_groups).astype(float)

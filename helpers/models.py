@@ -17,6 +17,7 @@ import numpy as np
 from helpers.data import N_ITEMS
 from helpers.layers import AttentionLayer
 from helpers.sequences import N_BEHAVIORS, N_FEATURES, BehaviorSequences
+from helpers.training import build_optimizer_state
 
 
 def compile_classifier(model: keras.Model, learning_rate: float) -> keras.Model:
@@ -31,10 +32,7 @@ def compile_classifier(model: keras.Model, learning_rate: float) -> keras.Model:
             keras.metrics.AUC(curve="PR", name="pr_auc"),
         ],
     )
-    # Adam's moments made now, not inside the first traced training step: variables
-    # created while TensorFlow traces make it trace the whole step twice (~2 s per model).
-    model.optimizer.build(model.trainable_variables)
-    return model
+    return build_optimizer_state(model)
 
 
 def build_lstm_classifier(

@@ -30,6 +30,7 @@ from helpers.layers import AttentionLayer
 from helpers.models import compile_classifier
 from helpers.scratch import softmax
 from helpers.sequences import N_BEHAVIORS
+from helpers.training import build_optimizer_state, fit_best, restart_as
 
 POOLINGS = ("attention", "mean")
 POSITIONS = ("from_end", "from_start", "both")
@@ -254,8 +255,7 @@ def build_sasrec_model(
         optimizer=keras.optimizers.Adam(learning_rate),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0),
     )
-    model.optimizer.build(model.trainable_variables)  # Adam's moments now: one trace, not two
-    return model
+    return build_optimizer_state(model)
 
 
 # --- next-item data and ranking metrics ----------------------------------------------
@@ -580,8 +580,6 @@ def fit_best_over_seeds(build, x, y, validation_data, seeds, predict_x, *, epoch
     Returns ``({seed: (probabilities of predict_x (n,), seconds of training)}, model)``,
     the model holding the last seed's best weights.
     """
-    from helpers.training import fit_best
-
     model, runs = None, {}
     for seed in seeds:
         keras.utils.set_random_seed(seed)
@@ -589,10 +587,7 @@ def fit_best_over_seeds(build, x, y, validation_data, seeds, predict_x, *, epoch
         if model is None:
             model = fresh
         else:
-            model.set_weights(fresh.get_weights())
-            for variable in model.optimizer.variables:  # iterations and moments back to 0
-                if not variable.path.endswith("learning_rate"):
-                    variable.assign(np.zeros(variable.shape, variable.dtype))
+            model = restart_as(model, fresh)
             keras.utils.set_random_seed(seed)
         _, _, seconds = fit_best(model, x, y, _OneBatch(*validation_data), epochs=epochs,
                                  batch_size=batch_size)  # fmt: skip

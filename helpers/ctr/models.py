@@ -21,6 +21,7 @@ from keras import ops
 from helpers.ctr.layers import AttentionGRUCell, AuxiliaryInterestLoss, Dice, DINAttention
 from helpers.ctr.simulator import N_SEGMENTS
 from helpers.layers import AttentionLayer
+from helpers.training import build_optimizer_state, restart_as  # noqa: F401 (restart_as: ctr's API)
 
 AGE_BUCKETS = 12  # log2 buckets of "events ago": 0, 1, 2-3, 4-7, ... >= 1024
 
@@ -70,24 +71,13 @@ def _head(features, hidden=(64, 32), activation="relu", name="p_click"):
     return keras.layers.Dense(1, activation="sigmoid", name=name)(x)
 
 
-def _build_optimizer(model):
-    """Create the optimizer's slots now, not inside the first traced train step.
-
-    Variables created while ``fit`` traces its step make TensorFlow trace the whole
-    step a second time; building them here halves that cost (for an unrolled DIEN,
-    seconds) and changes no number: the slots start at zero either way.
-    """
-    model.optimizer.build(model.trainable_variables)
-    return model
-
-
 def compile_click_model(model, learning_rate=5e-3):
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
         loss="binary_crossentropy",
         metrics=[keras.metrics.AUC(name="roc_auc")],
     )
-    return _build_optimizer(model)
+    return build_optimizer_state(model)
 
 
 def build_pooling_attention_model(n_items, n_categories, dim=8, interaction=False, **_):
@@ -197,7 +187,7 @@ def build_esmm_model(n_items, n_categories, dim=8, **_):
         optimizer=keras.optimizers.Adam(3e-3),
         loss={"ctr": "binary_crossentropy", "ctcvr": "binary_crossentropy"},
     )
-    return _build_optimizer(model)
+    return build_optimizer_state(model)
 
 
 def esmm_cvr_model(model):
@@ -220,25 +210,6 @@ BUILDERS = {
     "din_dice": lambda *a, **k: build_din_model(*a, activation="dice", mlp_activation="dice", **k),
     "dien": build_dien_model,
 }
-
-
-def restart_as(model, fresh):
-    """Give the compiled ``model`` the initial weights and optimizer state of ``fresh``, a
-    just-built model of the same architecture, and return ``model``.
-
-    Training it again then equals training ``fresh`` (same weights, zeroed Adam slots,
-    step count 0), but reuses ``model``'s traced train and predict steps instead of
-    tracing new ones (about a second each on CPU). ``model``'s trained weights are lost.
-    """
-    if [w.shape for w in model.weights] != [w.shape for w in fresh.weights]:
-        raise ValueError(
-            f"restart_as needs two models of the same architecture, got {model.name!r} "
-            f"({len(model.weights)} weights) and {fresh.name!r} ({len(fresh.weights)} weights)"
-        )
-    model.set_weights(fresh.get_weights())
-    for mine, theirs in zip(model.optimizer.variables, fresh.optimizer.variables, strict=True):
-        mine.assign(theirs)
-    return model
 
 
 def model_inputs(data, max_len=None, negatives_seed=None):

@@ -31,6 +31,7 @@ from keras import ops
 from helpers.layers import AttentionLayer
 from helpers.retrieval import losses
 from helpers.retrieval.multi_interest import MultiInterestPooling, best_interest
+from helpers.training import build_optimizer_state
 
 LOSSES = ("full_softmax", "sampled_softmax", "in_batch", "in_batch_logq", "bce_one_negative",
           "hard_negatives")  # fmt: skip
@@ -185,10 +186,7 @@ def build_two_tower(item_category, train_targets, *, loss="in_batch_logq", dim=3
                      seed=seed, **options)  # fmt: skip
     model.compile(optimizer=keras.optimizers.Adam(learning_rate))
     model(np.ones((1, history_len), dtype=np.int32))  # build the weights
-    # Adam's moments created now, eagerly: created inside the first traced training step
-    # instead, they make TensorFlow trace that step twice
-    model.optimizer.build(model.trainable_variables)
-    return model
+    return build_optimizer_state(model)
 
 
 def restart(model, train_targets, seed) -> TwoTower:
