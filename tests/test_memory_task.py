@@ -75,3 +75,50 @@ def test_gradient_norms_reject_sequence_outputs_and_bad_shapes():
         gradient_norms_by_lag(keras.layers.LSTM(2, return_sequences=True), np.zeros((1, 3, 2)))
     with pytest.raises(ValueError, match=r"\(batch, time, features\)"):
         gradient_norms_by_lag(keras.layers.LSTM(2), np.zeros((3, 2)))
+
+
+def test_gradient_norms_of_layers_sharing_a_configuration_stay_their_own():
+    """The compiled pass is shared by layers of one configuration: each call must still
+    use its own layer's weights, leave them unchanged and draw no random numbers."""
+    keras = pytest.importorskip("keras")
+    features, time = 3, 7
+    x = np.random.default_rng(2).normal(size=(2, time, features))
+    for a in (0.6, 0.3, 0.9):  # three layers, one configuration, one shape
+        layer = linear_rnn(keras, a, features)
+        before = [w.copy() for w in layer.get_weights()]
+        keras.utils.set_random_seed(5)
+        norms = gradient_norms_by_lag(layer, x)
+        drawn_after = keras.random.uniform((3,))
+        keras.utils.set_random_seed(5)
+        np.testing.assert_array_equal(drawn_after, keras.random.uniform((3,)))
+        np.testing.assert_allclose(norms, a ** np.arange(time) * np.sqrt(features), rtol=1e-5)
+        for w0, w1 in zip(before, layer.get_weights(), strict=True):
+            np.testing.assert_array_equal(w0, w1)
+
+
+def test_gradient_norms_compiled_equal_an_eager_tape():
+    """The compiled pass gives the eager GradientTape's Jacobian on a nonlinear LSTM."""
+    keras = pytest.importorskip("keras")
+    tf = pytest.importorskip("tensorflow")
+    keras.utils.set_random_seed(3)
+    layer = keras.layers.LSTM(4)
+    x = np.random.default_rng(4).normal(size=(3, 5, 2)).astype("float32")
+    norms = gradient_norms_by_lag(layer, x)
+    expected = []
+    for sample in x:  # one sample, one unit at a time: an independent computation
+        per_unit = []
+        for k in range(4):
+            inputs = tf.constant(sample[None])
+            with tf.GradientTape() as tape:
+                tape.watch(inputs)
+                out = layer(inputs)[0, k]
+            per_unit.append(tape.gradient(out, inputs).numpy()[0])  # (time, features)
+        jac = np.stack(per_unit)  # (units, time, features)
+        expected.append(np.sqrt(np.square(jac.astype(np.float64)).sum(axis=(0, 2)))[::-1])
+    np.testing.assert_allclose(norms, np.mean(expected, axis=0), rtol=1e-5)
+
+
+def test_gradient_norms_reject_returned_states():
+    keras = pytest.importorskip("keras")
+    with pytest.raises(ValueError, match="return_state=False"):
+        gradient_norms_by_lag(keras.layers.LSTM(2, return_state=True), np.zeros((1, 3, 2)))
