@@ -441,6 +441,10 @@ def test_fit_best_over_seeds_same_seed_same_run(small_data):
     # second run would continue the first)
     np.testing.assert_allclose(twice[1][0], once[1][0], atol=1e-5)
     assert not np.allclose(twice[2][0], once[1][0], atol=1e-3)
+    # the best validation epoch, counted from 1, is part of each run (same seed, same epoch)
+    runs = (*once.values(), *twice.values())
+    assert all(isinstance(run[2], int) and 1 <= run[2] <= 2 for run in runs)
+    assert twice[1][2] == once[1][2]
 
 
 def test_predict_in_length_order_equals_padded_predict(small_data):
