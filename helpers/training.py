@@ -58,6 +58,8 @@ def fit_best(
     batch_size=BATCH_SIZE,
     class_weight=None,
     monitor=None,
+    patience=None,
+    shuffle=True,
 ):
     """Train for ``epochs`` and keep the weights of the best validation epoch.
 
@@ -65,7 +67,12 @@ def fit_best(
     ``"val_roc_auc"`` (higher is better) or ``"val_loss"`` (lower is better).
     By default the model's ROC-AUC metric: the one named ``roc_auc`` (as the
     builders in ``helpers.models`` compile it), else the first ROC ``AUC``
-    metric whatever its name. Returns ``(model, history, seconds)``.
+    metric whatever its name. ``patience``: stop after that many epochs without a
+    better validation score (``None``: train all ``epochs``). ``shuffle``: passed to
+    ``fit``; ``False`` keeps the batches in the order the data gives them (for a
+    ``keras.utils.PyDataset`` Keras would otherwise shuffle them with Python's global
+    ``random``, which two models trained in threads would share).
+    Returns ``(model, history, seconds)``.
     """
     import keras
 
@@ -82,7 +89,7 @@ def fit_best(
     best = keras.callbacks.EarlyStopping(
         monitor=monitor,
         mode="min" if wanted == "loss" else "max",
-        patience=epochs,
+        patience=epochs if patience is None else patience,
         restore_best_weights=True,
     )
     if model.built and not model.optimizer.built:
@@ -91,6 +98,7 @@ def fit_best(
     history = model.fit(
         x_train, y_train, validation_data=validation_data, epochs=epochs,
         batch_size=batch_size, class_weight=class_weight, callbacks=[best], verbose=0,
+        shuffle=shuffle,
     )  # fmt: skip
     return model, history, time.perf_counter() - start
 

@@ -147,3 +147,48 @@ def test_fit_best_minimises_loss(data, monkeypatch):
         monitor="val_loss",
     )
     assert seen["mode"] == "min"
+
+
+def test_fit_best_patience_stops_once_validation_stops_improving(data, monkeypatch):
+    seen = []
+    original = keras.callbacks.EarlyStopping.__init__
+    monkeypatch.setattr(
+        keras.callbacks.EarlyStopping,
+        "__init__",
+        lambda self, **kw: (seen.append(kw["patience"]), original(self, **kw))[1],
+    )
+    keras.utils.set_random_seed(0)
+    flipped = 1 - data.labels  # the better it learns the labels, the worse it scores here
+    model = build_lstm_attention_model(lstm_units=4, learning_rate=1e-2)
+    _, history, _ = fit_best(model, data.inputs(), data.labels, (data.inputs(), flipped),
+                             epochs=6, patience=1)  # fmt: skip
+    assert seen == [1]
+    assert len(history.history["loss"]) < 6  # stopped early
+    fit_best(model, data.inputs(), data.labels, (data.inputs(), flipped), epochs=2)
+    assert seen == [1, 2]  # by default: patience = epochs, every epoch trains
+
+
+class _RecordingBatches(keras.utils.PyDataset):
+    """Four batches of ``data``; records the order in which ``fit`` asks for them."""
+
+    def __init__(self, data):
+        super().__init__()
+        self.x, self.y, self.asked = data.inputs(), data.labels.astype("float32"), []
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, index):
+        self.asked.append(index)
+        rows = slice(index * 100, (index + 1) * 100)
+        return {k: v[rows] for k, v in self.x.items()}, self.y[rows]
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_fit_best_shuffle_false_keeps_the_datasets_batch_order(data, shuffle):
+    keras.utils.set_random_seed(0)
+    batches = _RecordingBatches(data)
+    fit_best(build_lstm_attention_model(lstm_units=4), batches, None,
+             (data.inputs(), data.labels), epochs=3, batch_size=None, shuffle=shuffle)  # fmt: skip
+    in_order = batches.asked[-12:] == [0, 1, 2, 3] * 3  # (Keras first peeks at a batch or two)
+    assert in_order is not shuffle  # Keras reorders a PyDataset's batches unless told not to
