@@ -11,9 +11,8 @@ a number that moved in its last digits is not (the prose tests pin quoted number
 """
 
 import re
-from pathlib import Path
 
-from tests.test_notebooks import ROOT
+from tests.untouched import nbval_cell_that_ran
 
 # 0x7f3a... (an object's address in its repr), 12, -0.0430, +1.2e-07, 1,894, .5, −3
 NUMBER = re.compile(r"0x[0-9a-fA-F]+|[-+−]?(?:\d+(?:,\d{3})*(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
@@ -56,10 +55,8 @@ def stale_problem(stored_outputs, fresh_outputs):
 
 def stale_output_problem(item):
     """For an nbval cell item of ``solutions/*.ipynb`` that has run: the problem, or None."""
-    cell = getattr(item, "cell", None)
-    outputs = getattr(item, "test_outputs", None)
-    if cell is None or outputs is None:
-        return None  # not an nbval cell, or it never ran (its own failure is reported)
-    if Path(str(item.path)).parent != ROOT / "solutions":
-        return None  # question notebooks are stored without outputs
+    ran = nbval_cell_that_ran(item, "solutions")  # question notebooks store no outputs
+    if ran is None:
+        return None
+    cell, outputs = ran
     return stale_problem(cell.outputs, outputs)

@@ -38,12 +38,20 @@ def check_cell_problem(source, tags, outputs):
     )
 
 
-def untouched_check_problem(item):
-    """For an nbval cell item of ``notebooks/*.ipynb`` that has run: the problem, or None."""
+def nbval_cell_that_ran(item, folder):
+    """``(stored cell, outputs printed now)`` for an nbval cell of ``<folder>/*.ipynb`` that
+    has run; None for any other test item or a cell that never ran (its failure is reported)."""
     cell = getattr(item, "cell", None)
     outputs = getattr(item, "test_outputs", None)
-    if cell is None or outputs is None:
-        return None  # not an nbval cell, or it never ran (its own failure is reported)
-    if Path(str(item.path)).parent != ROOT / "notebooks":
-        return None  # solutions print ✓ (tests/test_notebooks.py checks the stored outputs)
+    if cell is None or outputs is None or Path(str(item.path)).parent != ROOT / folder:
+        return None
+    return cell, outputs
+
+
+def untouched_check_problem(item):
+    """For an nbval cell item of ``notebooks/*.ipynb`` that has run: the problem, or None."""
+    ran = nbval_cell_that_ran(item, "notebooks")  # solutions print ✓ (test_notebooks checks)
+    if ran is None:
+        return None
+    cell, outputs = ran
     return check_cell_problem(cell.source, cell.metadata.get("tags", []), outputs)
