@@ -81,10 +81,15 @@ def test_untouched_rule_accepts_not_attempted_and_rejects_the_rest():
 class _RanCell:
     """What nbval's cell item looks like to the hook after running a cell."""
 
-    def __init__(self, folder, printed):
+    def __init__(self, folder, printed, stored=None):
         self.path = ROOT / folder / "04_lstm_classifier.ipynb"
-        self.cell = nbformat.v4.new_code_cell("check_lstm_classifier(build_model)")
         self.test_outputs = [nbformat.v4.new_output("stream", name="stdout", text=printed)]
+        # a solution cell is stored with outputs (by default what it printed again now)
+        text = printed if stored is None else stored
+        stored = [] if folder == "notebooks" else [
+            nbformat.v4.new_output("stream", name="stdout", text=text)
+        ]
+        self.cell = nbformat.v4.new_code_cell("check_lstm_classifier(build_model)", outputs=stored)
 
 
 def test_the_root_conftest_fails_a_question_check_that_did_not_say_not_attempted():
@@ -102,3 +107,5 @@ def test_the_root_conftest_fails_a_question_check_that_did_not_say_not_attempted
     assert call_hook(_RanCell("solutions", "✓ looks right")) == "passed"
     with pytest.raises(pytest.fail.Exception, match="not attempted yet"):
         call_hook(_RanCell("notebooks", "✓ looks right"))
+    with pytest.raises(pytest.fail.Exception, match="stored output is stale"):
+        call_hook(_RanCell("solutions", "✗ 1 problem found", stored="✓ looks right"))
