@@ -72,7 +72,8 @@ def fit_best(
     ``fit``; ``False`` keeps the batches in the order the data gives them (for a
     ``keras.utils.PyDataset`` Keras would otherwise shuffle them with Python's global
     ``random``, which two models trained in threads would share).
-    Returns ``(model, history, seconds)``.
+    Returns ``(model, history, seconds)``; ``history.best_epoch`` is the epoch whose
+    weights the model now holds, counted from 1 (the first of equally good ones).
     """
     import keras
 
@@ -100,7 +101,9 @@ def fit_best(
         batch_size=batch_size, class_weight=class_weight, callbacks=[best], verbose=0,
         shuffle=shuffle,
     )  # fmt: skip
-    return model, history, time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    history.best_epoch = best.best_epoch + 1  # read from the callback that restored it
+    return model, history, seconds
 
 
 def compiled_metrics(model) -> dict[str, str]:

@@ -523,20 +523,26 @@ def _explain_attention_crash(fn, crash, q, k, v):
 # --- several seeds of one architecture, traced once ----------------------------------
 
 
-def predict_in_length_order(model, x, batch_size: int = 2048) -> np.ndarray:
+def predict_in_length_order(model, x, batch_size: int = 2048, *, compiled: bool = False) -> np.ndarray:
     """``model``'s outputs for ``x`` (a dict of right-padded ``(n, time)`` arrays holding
     ``item_ids``, 0 = padding), in row order.
 
     Rows sorted by length, cut into chunks of ``batch_size``, each trimmed to its longest
-    session and run as one eager call (no graph traced). Masked models only.
+    session (the cut padding is masked, so no output changes). Masked models only.
+    ``compiled=False`` runs each chunk as one eager call: nothing is traced, the cheaper
+    choice for a model that predicts once. ``compiled=True`` runs it through the model's
+    compiled predict step (``predict_on_batch``): traced once per model and then reused,
+    the cheaper choice when one model predicts many times (one pass over 12,000 sessions:
+    about 0.3 CPU s instead of 1.3 s eager, once traced).
     """
     lengths = (np.asarray(x["item_ids"]) > 0).sum(axis=1)
     order = np.argsort(lengths, kind="stable")
     out = None
     for rows in np.array_split(order, max(1, -(-len(order) // int(batch_size)))):
         width = max(int(lengths[rows].max()), 1)
-        part = ops.convert_to_numpy(model({k: np.asarray(a)[rows, :width] for k, a in x.items()},
-                                          training=False))  # fmt: skip
+        chunk = {k: np.asarray(a)[rows, :width] for k, a in x.items()}
+        part = model.predict_on_batch(chunk) if compiled else model(chunk, training=False)
+        part = ops.convert_to_numpy(part)
         if out is None:
             out = np.empty((len(order), *part.shape[1:]), part.dtype)
         out[rows] = part
@@ -571,7 +577,8 @@ def fit_best_over_seeds(build, x, y, validation_data, seeds, predict_x, *, epoch
     ``x``, ``validation_data[0]`` and ``predict_x`` are dicts with ``item_ids``. The
     validation split is scored as one batch each epoch (Keras' AUC adds up counts, so the
     best epoch is the one batches of ``batch_size`` would pick) and the predictions come
-    from :func:`predict_in_length_order` (eager, nothing traced). Training keeps random
+    from :func:`predict_in_length_order` through the compiled predict step (traced once,
+    reused by every seed). Training keeps random
     batches: batches of sessions of similar length, each trimmed to its longest session,
     cost well under half per epoch, but on notebook 07's split both of its models ended far
     lower and less stable with them (LSTM + attention 0.63-0.77 test ROC-AUC over seeds
@@ -600,7 +607,6 @@ def fit_best_over_seeds(build, x, y, validation_data, seeds, predict_x, *, epoch
             keras.utils.set_random_seed(seed)
         _, history, seconds = fit_best(model, x, y, _OneBatch(*validation_data), epochs=epochs,
                                        batch_size=batch_size)  # fmt: skip
-        probs = predict_in_length_order(model, predict_x)[:, 0]
-        # fit_best keeps the first epoch with the highest validation ROC-AUC, as argmax does
-        runs[seed] = (probs, seconds, int(np.argmax(history.history["val_roc_auc"])) + 1)
+        probs = predict_in_length_order(model, predict_x, compiled=True)[:, 0]
+        runs[seed] = (probs, seconds, history.best_epoch)
     return runs, model

@@ -41,6 +41,8 @@ def test_fit_best_restores_the_best_validation_epoch(data):
     restored = model.evaluate(data.inputs(), data.labels, verbose=0, return_dict=True)
     assert restored["roc_auc"] == pytest.approx(best, abs=1e-5)
     assert seconds > 0
+    # the epoch it reports is the one it restored, counted from 1
+    assert history.best_epoch == int(np.argmax(history.history["val_roc_auc"])) + 1
 
 
 def _model_with_unbuilt_adam():
@@ -54,8 +56,14 @@ def _model_with_unbuilt_adam():
 
 def test_fit_best_builds_adam_before_fit(data, monkeypatch):
     model, seen = _model_with_unbuilt_adam(), []
-    monkeypatch.setattr(model, "fit", lambda *a, **k: seen.append(model.optimizer.built))
-    fit_best(model, data.inputs(), data.labels, (data.inputs(), data.labels), epochs=1)
+
+    def fit_that_only_looks(*args, **kwargs):
+        seen.append(model.optimizer.built)
+        raise InterruptedError  # nothing trained: stop fit_best here
+
+    monkeypatch.setattr(model, "fit", fit_that_only_looks)
+    with pytest.raises(InterruptedError):
+        fit_best(model, data.inputs(), data.labels, (data.inputs(), data.labels), epochs=1)
     assert seen == [True]  # built before fit traces its first step (else it traces twice)
 
 
@@ -138,15 +146,20 @@ def test_fit_best_minimises_loss(data, monkeypatch):
         "__init__",
         lambda self, **kw: (seen.update(kw), original(self, **kw))[1],
     )
-    fit_best(
-        build_lstm_attention_model(lstm_units=4),
+    keras.utils.set_random_seed(0)
+    flipped = 1 - data.labels  # validation loss rises while training lowers the training loss
+    _, history, _ = fit_best(
+        build_lstm_attention_model(lstm_units=4, learning_rate=1e-2),
         data.inputs(),
         data.labels,
-        (data.inputs(), data.labels),
-        epochs=1,
+        (data.inputs(), flipped),
+        epochs=3,
         monitor="val_loss",
     )
     assert seen["mode"] == "min"
+    losses = history.history["val_loss"]
+    assert history.best_epoch == int(np.argmin(losses)) + 1
+    assert history.best_epoch != int(np.argmax(history.history["val_roc_auc"])) + 1 or len(set(losses)) == 1
 
 
 def test_fit_best_patience_stops_once_validation_stops_improving(data, monkeypatch):
@@ -164,6 +177,8 @@ def test_fit_best_patience_stops_once_validation_stops_improving(data, monkeypat
                              epochs=6, patience=1)  # fmt: skip
     assert seen == [1]
     assert len(history.history["loss"]) < 6  # stopped early
+    # the best epoch counts the epochs that ran, not the ones asked for
+    assert history.best_epoch == int(np.argmax(history.history["val_roc_auc"])) + 1
     fit_best(model, data.inputs(), data.labels, (data.inputs(), flipped), epochs=2)
     assert seen == [1, 2]  # by default: patience = epochs, every epoch trains
 

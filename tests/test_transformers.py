@@ -453,3 +453,16 @@ def test_predict_in_length_order_equals_padded_predict(small_data):
     padded = ops.convert_to_numpy(model(x, training=False))
     np.testing.assert_allclose(tr.predict_in_length_order(model, x, batch_size=16), padded,
                                atol=1e-5)  # fmt: skip
+    compiled = tr.predict_in_length_order(model, x, batch_size=16, compiled=True)
+    np.testing.assert_allclose(compiled, padded, atol=1e-5)
+
+
+def test_predict_in_length_order_compiled_uses_the_predict_step(small_data, monkeypatch):
+    model = tr.build_bst_classifier(small_data.n_items, max_len=small_data.max_len)
+    calls = []
+    original = model.predict_on_batch
+    monkeypatch.setattr(model, "predict_on_batch", lambda chunk: (calls.append(chunk), original(chunk))[1])
+    tr.predict_in_length_order(model, small_data.inputs(), batch_size=16)
+    assert calls == []  # eager by default: nothing traced
+    tr.predict_in_length_order(model, small_data.inputs(), batch_size=16, compiled=True)
+    assert len(calls) == -(-len(small_data) // 16)  # one compiled call per chunk
