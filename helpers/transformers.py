@@ -523,7 +523,9 @@ def _explain_attention_crash(fn, crash, q, k, v):
 # --- several seeds of one architecture, traced once ----------------------------------
 
 
-def predict_in_length_order(model, x, batch_size: int = 2048, *, compiled: bool = False) -> np.ndarray:
+def predict_in_length_order(
+    model, x, batch_size: int = 2048, *, compiled: bool = False
+) -> np.ndarray:
     """``model``'s outputs for ``x`` (a dict of right-padded ``(n, time)`` arrays holding
     ``item_ids``, 0 = padding), in row order.
 

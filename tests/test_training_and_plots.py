@@ -147,19 +147,18 @@ def test_fit_best_minimises_loss(data, monkeypatch):
         lambda self, **kw: (seen.update(kw), original(self, **kw))[1],
     )
     keras.utils.set_random_seed(0)
-    flipped = 1 - data.labels  # validation loss rises while training lowers the training loss
     _, history, _ = fit_best(
         build_lstm_attention_model(lstm_units=4, learning_rate=1e-2),
         data.inputs(),
         data.labels,
-        (data.inputs(), flipped),
+        (data.inputs(), data.labels),
         epochs=3,
         monitor="val_loss",
     )
     assert seen["mode"] == "min"
     losses = history.history["val_loss"]
+    assert int(np.argmin(losses)) > 0  # the best is not the first epoch, so the check can fail
     assert history.best_epoch == int(np.argmin(losses)) + 1
-    assert history.best_epoch != int(np.argmax(history.history["val_roc_auc"])) + 1 or len(set(losses)) == 1
 
 
 def test_fit_best_patience_stops_once_validation_stops_improving(data, monkeypatch):

@@ -461,7 +461,9 @@ def test_predict_in_length_order_compiled_uses_the_predict_step(small_data, monk
     model = tr.build_bst_classifier(small_data.n_items, max_len=small_data.max_len)
     calls = []
     original = model.predict_on_batch
-    monkeypatch.setattr(model, "predict_on_batch", lambda chunk: (calls.append(chunk), original(chunk))[1])
+    monkeypatch.setattr(
+        model, "predict_on_batch", lambda chunk: (calls.append(chunk), original(chunk))[1]
+    )
     tr.predict_in_length_order(model, small_data.inputs(), batch_size=16)
     assert calls == []  # eager by default: nothing traced
     tr.predict_in_length_order(model, small_data.inputs(), batch_size=16, compiled=True)
