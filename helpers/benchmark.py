@@ -3,8 +3,10 @@
 Run ``python -m helpers.benchmark`` for a table, ``--json`` for machine-readable
 output (one object per model). ``--task`` picks the benchmark: ``purchase``
 (default, below), ``ctr`` (candidate-aware click models, ``helpers.ctr.benchmark``),
-``retrieval`` (two-tower losses, ``helpers.retrieval.benchmark``) or ``loaders``
-(real-log loaders against ``pandas.read_csv``, ``helpers.loader_benchmark``); each
+``retrieval`` (two-tower losses, ``helpers.retrieval.benchmark``), ``loaders``
+(real-log loaders against ``pandas.read_csv``, ``helpers.loader_benchmark``) or
+``budget`` (notebook 07's LSTM-vs-Transformer comparison under several training
+budgets, ``helpers.budget_benchmark``); each
 task module has its own ``main(argv)`` and the remaining arguments go to it.
 All models train on the same users and are
 scored on the same held-out users; ``bayes_roc_auc`` is the ROC-AUC of the
@@ -110,6 +112,7 @@ TASKS = {
     "ctr": "helpers.ctr.benchmark",
     "retrieval": "helpers.retrieval.benchmark",
     "loaders": "helpers.loader_benchmark",
+    "budget": "helpers.budget_benchmark",
 }
 
 

@@ -585,15 +585,12 @@ def fit_best_over_seeds(build, x, y, validation_data, seeds, predict_x, *, epoch
     cost well under half per epoch, but on notebook 07's split both of its models ended far
     lower and less stable with them (LSTM + attention 0.63-0.77 test ROC-AUC over seeds
     1-3, BST 0.63-0.66): sorted batches are a different training, not a cheaper one.
-    A smaller budget is not a cheaper version of the same comparison either. On that split
-    (5 epochs, batch 256: every run's best validation epoch is the last) LSTM + attention
-    leads BST by +0.043 / +0.039 / +0.126 test ROC-AUC over seeds 1-3 (same test split in
-    every line here). With a random half of the training sessions (85 updates instead of
-    165) BST led on all three seeds (-0.051 / -0.026 / -0.028); the same half at batch 128
-    (165 updates) left BST near a constant score for most epochs (0.65-0.66, LSTM 0.75-0.77);
-    with 3 epochs the sign varied by seed (+0.034 / -0.057 / -0.001); with 9 epochs LSTM led
-    by +0.008 (paired bootstrap interval containing 0) / +0.177 / +0.127. Both models are
-    still learning at epoch 5, so the comparison holds for that budget only.
+    A smaller budget is not a cheaper version of the same comparison either:
+    ``python -m helpers.benchmark --task budget`` reruns notebook 07's comparison under other
+    budgets (README has its table). LSTM + attention leads BST on all three seeds at 5 epochs
+    (165 updates, every interval above 0) and at 9 (297 updates; seed 1 by +0.008, interval
+    containing 0); with 3 epochs (99 updates) or 5 epochs on a random half of the sessions
+    (85 updates) the sign depends on the seed and most intervals contain 0.
 
     Returns ``({seed: (probabilities of predict_x (n,), seconds of training, best epoch)},
     model)``: the best epoch counts from 1; the model holds the last seed's best weights.
