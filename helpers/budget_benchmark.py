@@ -14,7 +14,8 @@ Each row is one budget and seed: both models' test ROC-AUC, the difference (LSTM
 attention minus BST) and its 95 % paired bootstrap interval over the test sessions (200
 resamples, the same for every row). The test split is the same in every row, so a
 change of sign between rows comes from the budget or the seed, not from the test set.
-The ``5-epochs`` rows repeat notebook 07's table. About 5 minutes on 2 CPU cores.
+The ``5-epochs`` rows repeat notebook 07's table to the digit (``main`` applies the
+notebook's set-up, ``helpers.setup_notebook``). About 4 minutes on 2 CPU cores.
 """
 
 from __future__ import annotations
@@ -37,11 +38,13 @@ BUDGETS = {
     "half-sessions": (5, 0.5),
 }
 BOOTSTRAP_RESAMPLES = 200
+MIN_PURCHASES = 5  # in the validation and in the test split
 
 
 def run(budgets=None, seeds=SEEDS, n_sequences=N_SEQUENCES) -> list[dict]:
     """One dict per (budget, seed). ``budgets``: {name: (epochs, share of the training
-    sessions)}, by default :data:`BUDGETS`."""
+    sessions)}, by default :data:`BUDGETS`. For notebook 07's exact numbers call
+    ``helpers.setup_notebook()`` first, as :func:`main` does."""
     from helpers import transformers as tr
     from helpers.data import make_dataset, split_by_user
     from helpers.models import build_lstm_attention_model
@@ -54,6 +57,12 @@ def run(budgets=None, seeds=SEEDS, n_sequences=N_SEQUENCES) -> list[dict]:
                              f"got {epochs!r} and {share!r}")  # fmt: skip
     data = make_dataset(n_sequences, seed=0)
     train, val, test = split_by_user(data, SPLIT, seed=0)
+    if min(val.labels.sum(), test.labels.sum()) < MIN_PURCHASES:
+        raise ValueError(
+            f"{n_sequences} sessions are too few: the validation and test splits hold "
+            f"{int(val.labels.sum())} and {int(test.labels.sum())} purchases, and ROC-AUC and "
+            f"its bootstrap need at least {MIN_PURCHASES} in each (about 1,500 sessions do)"
+        )
     builders = {
         "lstm_attention": lambda: build_lstm_attention_model(learning_rate=1e-2),
         "bst": lambda: tr.build_bst_classifier(data.n_items, max_len=data.max_len),
@@ -133,7 +142,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
     setup_notebook(quiet=True)  # notebook 07's TensorFlow settings: its numbers, to the digit
     start = time.perf_counter()
-    rows = run({name: BUDGETS[name] for name in args.budgets}, tuple(args.seeds), args.n_sequences)
+    try:
+        rows = run({name: BUDGETS[name] for name in args.budgets}, tuple(args.seeds),
+                   args.n_sequences)  # fmt: skip
+    except ValueError as problem:
+        parser.error(str(problem))  # one line and exit status 2, no traceback
     if args.json:
         print(json.dumps(rows, indent=2))
         return

@@ -74,6 +74,11 @@ def test_a_bad_budget_is_refused_before_any_training():
         bb.run({"nothing": (5, 0.0)})
 
 
+def test_too_few_sessions_are_refused_with_the_purchase_counts():
+    with pytest.raises(ValueError, match=r"100 sessions are too few: .* \d+ and \d+ purchases"):
+        bb.run({"all": (1, 1.0)}, seeds=(1,), n_sequences=100)
+
+
 def test_command_line_json_and_unknown_budget():
     command = [sys.executable, "-m", "helpers.benchmark", "--task", "budget"]
     out = subprocess.run(command + ["--budgets", "3-epochs", "--seeds", "2", "--n-sequences",
@@ -84,3 +89,5 @@ def test_command_line_json_and_unknown_budget():
     assert 1 <= row["best_epoch_bst"] <= 3 and np.isfinite(row["difference"])
     wrong = subprocess.run(command + ["--budgets", "10-epochs"], capture_output=True, text=True)
     assert wrong.returncode == 2 and "invalid choice: '10-epochs'" in wrong.stderr
+    tiny = subprocess.run(command + ["--n-sequences", "100"], capture_output=True, text=True)
+    assert tiny.returncode == 2 and "too few" in tiny.stderr and "Traceback" not in tiny.stderr
