@@ -118,34 +118,33 @@ def test_fit_best_rejects_a_monitor_the_model_does_not_compute(data):
         )
 
 
-@pytest.mark.parametrize("metric", ["auc", "AUC_OBJECT"])
-def test_fit_best_finds_an_roc_auc_metric_under_any_name(data, metric, monkeypatch):
-    """A learner's keras.metrics.AUC() is logged as 'auc', not 'roc_auc'."""
-    seen = {}
-    original = keras.callbacks.EarlyStopping.__init__
+@pytest.fixture
+def early_stopping_kwargs(monkeypatch):
+    """The keyword arguments of every ``keras.callbacks.EarlyStopping`` made in the test."""
+    made, original = [], keras.callbacks.EarlyStopping.__init__
 
     def spy(self, **kwargs):
-        seen.update(kwargs)
+        made.append(kwargs)
         original(self, **kwargs)
 
     monkeypatch.setattr(keras.callbacks.EarlyStopping, "__init__", spy)
+    return made
+
+
+@pytest.mark.parametrize("metric", ["auc", "AUC_OBJECT"])
+def test_fit_best_finds_an_roc_auc_metric_under_any_name(data, metric, early_stopping_kwargs):
+    """A learner's keras.metrics.AUC() is logged as 'auc', not 'roc_auc'."""
     model = build_lstm_attention_model(lstm_units=4)
     auc = keras.metrics.AUC(curve="PR", name="pr") if metric == "AUC_OBJECT" else "auc"
     metrics = [auc, keras.metrics.AUC(name="my_auc")] if metric == "AUC_OBJECT" else [auc]
     model.compile("adam", "binary_crossentropy", metrics=metrics)
     fit_best(model, data.inputs(), data.labels, (data.inputs(), data.labels), epochs=1)
+    (seen,) = early_stopping_kwargs
     assert seen["monitor"] == ("val_my_auc" if metric == "AUC_OBJECT" else "val_auc")
     assert seen["mode"] == "max"
 
 
-def test_fit_best_minimises_loss(data, monkeypatch):
-    seen = {}
-    original = keras.callbacks.EarlyStopping.__init__
-    monkeypatch.setattr(
-        keras.callbacks.EarlyStopping,
-        "__init__",
-        lambda self, **kw: (seen.update(kw), original(self, **kw))[1],
-    )
+def test_fit_best_minimises_loss(data, early_stopping_kwargs):
     keras.utils.set_random_seed(0)
     _, history, _ = fit_best(
         build_lstm_attention_model(lstm_units=4, learning_rate=1e-2),
@@ -155,31 +154,26 @@ def test_fit_best_minimises_loss(data, monkeypatch):
         epochs=3,
         monitor="val_loss",
     )
+    (seen,) = early_stopping_kwargs
     assert seen["mode"] == "min"
     losses = history.history["val_loss"]
     assert int(np.argmin(losses)) > 0  # the best is not the first epoch, so the check can fail
     assert history.best_epoch == int(np.argmin(losses)) + 1
 
 
-def test_fit_best_patience_stops_once_validation_stops_improving(data, monkeypatch):
-    seen = []
-    original = keras.callbacks.EarlyStopping.__init__
-    monkeypatch.setattr(
-        keras.callbacks.EarlyStopping,
-        "__init__",
-        lambda self, **kw: (seen.append(kw["patience"]), original(self, **kw))[1],
-    )
+def test_fit_best_patience_stops_once_validation_stops_improving(data, early_stopping_kwargs):
     keras.utils.set_random_seed(0)
     flipped = 1 - data.labels  # the better it learns the labels, the worse it scores here
     model = build_lstm_attention_model(lstm_units=4, learning_rate=1e-2)
     _, history, _ = fit_best(model, data.inputs(), data.labels, (data.inputs(), flipped),
                              epochs=6, patience=1)  # fmt: skip
-    assert seen == [1]
+    assert [kw["patience"] for kw in early_stopping_kwargs] == [1]
     assert len(history.history["loss"]) < 6  # stopped early
     # the best epoch counts the epochs that ran, not the ones asked for
     assert history.best_epoch == int(np.argmax(history.history["val_roc_auc"])) + 1
     fit_best(model, data.inputs(), data.labels, (data.inputs(), flipped), epochs=2)
-    assert seen == [1, 2]  # by default: patience = epochs, every epoch trains
+    # by default: patience = epochs, every epoch trains
+    assert [kw["patience"] for kw in early_stopping_kwargs] == [1, 2]
 
 
 class _RecordingBatches(keras.utils.PyDataset):
